@@ -1,0 +1,114 @@
+#pragma once
+// Field-by-field comparison of two traces: alignment by resolved name,
+// occurrence and loop coordinates; every component of vectors and matrices;
+// statuses as the peer's compare_scaling_traces.py assigns them.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nbtrace/policy.hpp"
+#include "nbtrace/trace.hpp"
+
+namespace nbtrace {
+
+enum class Status : std::uint8_t {
+  pass,                ///< |rel Δ| ≤ tolerance (or |abs Δ| ≤ floor, or equal)
+  zero_match,          ///< both |values| < 1e-30
+  waived,              ///< matched a waiver (the underlying status is kept)
+  minor,               ///< |rel Δ| < 1e-4
+  divergent,           ///< |rel Δ| < 1e-2
+  critical,            ///< anything larger, or one NaN
+  zero_ref_divergent,  ///< |ref| < 1e-30 but |test| is not: no relative Δ
+  text_mismatch,       ///< text values (or component keys) differ
+  shape_mismatch,      ///< a component present on one side only
+  missing,             ///< present on one side only
+};
+
+/// Stable names used in JSON and tables: PASS, MATCH_ZERO, WAIVED, MINOR,
+/// DIVERGENT, CRITICAL, DIVERGENT_ZERO_REF, TEXT_MISMATCH, SHAPE_MISMATCH,
+/// MISSING.
+std::string_view status_name(Status s);
+/// True for the statuses that make a comparison fail (not WAIVED, not MISSING).
+bool is_divergence(Status s);
+
+/// Values below this magnitude count as zero (the peer's rule).
+inline constexpr double kNearZero = 1e-30;
+
+/// Status of one numeric comparison under relative tolerance `rel_tol` and
+/// absolute floor `abs_floor`; also returns the deltas (NaN where undefined).
+struct NumericVerdict {
+  double abs_delta;
+  double rel_delta;  ///< NaN when undefined (zero reference)
+  Status status;
+};
+NumericVerdict compare_values(double ref, double test, double rel_tol, double abs_floor = 0);
+
+/// One compared component. Record indices are -1 where that side is absent.
+struct ComponentResult {
+  std::int32_t ref_record = -1;
+  std::int32_t test_record = -1;
+  std::uint32_t component = 0;
+  std::uint32_t occurrence = 0;  ///< occurrence of the resolved name
+  std::uint32_t field = 0;       ///< index of the field (record pair) this belongs to
+  double ref = std::numeric_limits<double>::quiet_NaN();
+  double test = std::numeric_limits<double>::quiet_NaN();
+  double abs_delta = std::numeric_limits<double>::quiet_NaN();
+  double rel_delta = std::numeric_limits<double>::quiet_NaN();
+  std::uint64_t ulps = std::numeric_limits<std::uint64_t>::max();
+  Status status = Status::pass;
+  Status underlying = Status::pass;  ///< status before a waiver applied
+  std::int32_t waiver = -1;          ///< index into the policy's waivers
+};
+
+/// One aligned field (a record pair, or a record on one side only).
+struct FieldResult {
+  std::string name;  ///< resolved (reference) name, qualified with its channel
+  std::int32_t ref_record = -1;
+  std::int32_t test_record = -1;
+  std::uint32_t occurrence = 0;
+  std::uint32_t first_component = 0;  ///< into DiffResult::components
+  std::uint32_t num_components = 0;
+  Status status = Status::pass;  ///< worst component status
+  double max_abs_rel = 0;        ///< largest |rel Δ| over components (NaN ignored)
+  std::uint64_t max_ulps = 0;
+};
+
+struct DiffOptions {
+  TolerancePolicy policy;
+  AliasTable aliases = AliasTable::builtin();
+  std::vector<std::string> field_globs;  ///< compare only these (empty: all)
+  std::size_t upstream_context = 3;      ///< fields listed before the first divergence
+};
+
+struct DiffResult {
+  const Trace* ref = nullptr;
+  const Trace* test = nullptr;
+  double tolerance_rel = 0;
+  std::vector<FieldResult> fields;  ///< reference line order, then test-only fields
+  std::vector<ComponentResult> components;
+  std::optional<std::size_t> first_divergence;  ///< index into fields
+  std::vector<std::size_t> upstream;            ///< fields just before it, in order
+  std::size_t num_divergent = 0;                ///< fields with a divergence
+  std::size_t num_divergent_components = 0;
+  std::size_t num_missing = 0;   ///< fields present on one side only
+  std::size_t num_waived = 0;    ///< fields under a waiver
+  std::size_t num_compared = 0;  ///< fields present on both sides
+  std::vector<std::string> unused_waivers;  ///< waivers that matched nothing divergent
+
+  /// Label with loop coordinates and occurrence, e.g. "PHI.F_latt[phi_tic=0]".
+  std::string field_label(const FieldResult& f) const;
+  /// Loop coordinates of a field (from whichever side has it).
+  std::vector<std::pair<std::string, double>> loop_coords(const FieldResult& f) const;
+  /// Source line of a field on each side (0 when absent).
+  std::uint32_t ref_line(const FieldResult& f) const;
+  std::uint32_t test_line(const FieldResult& f) const;
+};
+
+/// Compares `test` against `ref`. The result points at both traces: keep
+/// them alive while it is used.
+DiffResult diff_traces(const Trace& ref, const Trace& test, const DiffOptions& options);
+
+}  // namespace nbtrace

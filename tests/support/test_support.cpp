@@ -1,0 +1,148 @@
+#include "test_support.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+extern char** environ;
+
+namespace nbtest {
+
+fs::path source_dir() { return NB_SOURCE_DIR; }
+fs::path bin_dir() { return NB_BIN_DIR; }
+
+fs::path shared_dir() {
+  if (const char* env = std::getenv("NB_SHARED_DIR")) {
+    if (fs::is_directory(env)) return env;
+  }
+  const fs::path p = NB_SHARED_DIR;
+  return fs::is_directory(p / "golden") ? fs::weakly_canonical(p) : fs::path{};
+}
+
+int& skipped_count() {
+  static int n = 0;
+  return n;
+}
+int& entered_count() {
+  static int n = 0;
+  return n;
+}
+
+bool require_shared(const char* what) {
+  ++entered_count();
+  if (!shared_dir().empty()) return true;
+  ++skipped_count();
+  MESSAGE("SKIPPED (" << what << "): ../shared reference data not found");
+  return false;
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() / ("nbtest-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& cwd) {
+  TempDir io;
+  const fs::path out_file = io / "stdout";
+  const fs::path err_file = io / "stderr";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+#endif
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  ProcessResult r;
+  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    r.err = "spawn failed: " + argv[0];
+    return r;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out_file);
+  r.err = read_file(err_file);
+  return r;
+}
+
+ProcessResult run_tool(const std::string& tool, const std::vector<std::string>& args, const fs::path& cwd) {
+  std::vector<std::string> argv{(bin_dir() / tool).string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, cwd);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& content) {
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+}
+
+namespace {
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+}  // namespace
+
+void check_golden_text(const fs::path& expected_file, const std::string& actual) {
+  const char* update = std::getenv("NB_UPDATE_GOLDEN");
+  if (update && std::string(update) == "1") {
+    write_file(expected_file, actual);
+    MESSAGE("updated " << expected_file.string());
+    return;
+  }
+  if (!fs::exists(expected_file)) {
+    FAIL("expected file " << expected_file.string()
+                          << " is missing; run with NB_UPDATE_GOLDEN=1 to create it from this run");
+    return;
+  }
+  const std::string expected = read_file(expected_file);
+  if (expected == actual) return;
+  const auto e = split_lines(expected);
+  const auto a = split_lines(actual);
+  std::ostringstream diff;
+  diff << "golden mismatch: " << expected_file.string() << " (- expected, + actual)\n";
+  const std::size_t n = std::max(e.size(), a.size());
+  int shown = 0;
+  for (std::size_t i = 0; i < n && shown < 40; ++i) {
+    const std::string* el = i < e.size() ? &e[i] : nullptr;
+    const std::string* al = i < a.size() ? &a[i] : nullptr;
+    if (el && al && *el == *al) continue;
+    diff << "line " << (i + 1) << ":\n";
+    if (el) diff << "  - " << *el << "\n";
+    if (al) diff << "  + " << *al << "\n";
+    ++shown;
+  }
+  diff << "(set NB_UPDATE_GOLDEN=1 to accept the new output)";
+  FAIL(diff.str());
+}
+
+}  // namespace nbtest

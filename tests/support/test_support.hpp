@@ -1,0 +1,60 @@
+#pragma once
+// Helpers shared by the test suites: paths, skipping, running tools,
+// temporary folders and golden-file comparison.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace nbtest {
+
+namespace fs = std::filesystem;
+
+fs::path source_dir();
+fs::path bin_dir();
+/// ../shared, or empty when it is absent.
+fs::path shared_dir();
+
+/// Counters behind the "all skipped → exit 77" rule.
+int& skipped_count();
+int& entered_count();
+
+/// Call at the top of a test that needs ../shared: returns false (and
+/// records a skip with a message) when it is absent.
+bool require_shared(const char* what);
+
+/// A fresh temporary folder, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs a program (argv[0] is a path) with stdout and stderr captured.
+ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& cwd = {});
+/// Runs a tool from build/bin.
+ProcessResult run_tool(const std::string& tool, const std::vector<std::string>& args, const fs::path& cwd = {});
+
+std::string read_file(const fs::path& p);
+void write_file(const fs::path& p, const std::string& content);
+
+/// Compares `actual` with the expected file; on a mismatch fails with a
+/// line diff. With NB_UPDATE_GOLDEN=1 in the environment it rewrites the
+/// expected file instead.
+void check_golden_text(const fs::path& expected_file, const std::string& actual);
+
+}  // namespace nbtest

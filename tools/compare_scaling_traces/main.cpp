@@ -1,0 +1,48 @@
+// compare_scaling_traces: the nine-factor scaling-chain comparison of a C
+// trace and a PyTorch (or C++) trace of one pixel; a drop-in for the peer's
+// scripts/validation/compare_scaling_traces.py.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "nbtrace/commands.hpp"
+#include "nbtrace/tool_main.hpp"
+#include "nbtrace/version.hpp"
+
+int main(int argc, char** argv) {
+  nbtrace::CompareScalingOptions opt;
+  opt.argv.assign(argv, argv + argc);
+  opt.argv[0] = "compare_scaling_traces";  // recorded without this machine's install path
+  CLI::App app{
+      "Compare the scaling chain (I_before_scaling, r_e_sqr, fluence, steps, capture_fraction, polar, omega, "
+      "cos_2theta, I_pixel_final) of a C trace and a PyTorch or C++ trace of the same pixel.\n"
+      "Writes summary.md (the --out path), metrics.json and run_metadata.json beside it.\n"
+      "Exit codes: 0 done, 1 usage, 3 divergence (with --fail-on-divergence), 5 input error.",
+      "compare_scaling_traces"};
+  std::string py, cpp;
+  std::vector<int> pixel;
+  app.add_option("--c", opt.c_trace, "C reference trace log (TRACE_C lines)")->required();
+  auto* py_opt = app.add_option("--py", py, "PyTorch trace log (TRACE_PY lines)");
+  auto* cpp_opt = app.add_option("--cpp", cpp, "C++ trace log (TRACE_CPP lines), instead of --py");
+  py_opt->excludes(cpp_opt);
+  app.add_option("--out", opt.out_summary, "output summary.md; metrics.json and run_metadata.json go beside it")
+      ->required();
+  app.add_option("--tolerance", opt.tolerance_rel, "relative tolerance for PASS")->default_val(1e-6);
+  app.add_option("--pixel", pixel, "traced pixel as SLOW FAST (default: from the trace's TRACE_CONFIG line)")
+      ->expected(2);
+  app.add_flag("--fail-on-divergence", opt.fail_on_divergence, "exit 3 when any factor is not PASS");
+  app.add_option("--alias", opt.aliases, "extra field alias test_name=reference_name (repeatable)");
+  app.add_flag("--allow-malformed", opt.allow_malformed, "warn about malformed TRACE lines instead of failing");
+  app.set_version_flag("--version", std::string(nbtrace::version()));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+  }
+  return nbtrace::guarded_main("compare_scaling_traces", [&] {
+    if (py.empty() && cpp.empty()) throw nbtrace::UsageError("one of --py or --cpp is required");
+    opt.test_trace = py.empty() ? cpp : py;
+    opt.test_label = py.empty() ? "C++" : "PyTorch";
+    if (!pixel.empty()) opt.pixel = nbtrace::TracedPixel{pixel[0], pixel[1]};
+    return nbtrace::run_compare_scaling(opt, std::cout, std::cerr);
+  });
+}

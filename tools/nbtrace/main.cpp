@@ -1,0 +1,26 @@
+// nbtrace: trace diff and inspection. Subcommands: diff, show.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.hpp"
+#include "nbtrace/tool_main.hpp"
+#include "nbtrace/version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nbtrace: parse and compare nanoBragg trace logs (TRACE_C, TRACE_PY, TRACE_CPP, ...).\n"
+               "Exit codes: 0 agreement, 1 usage, 3 divergence, 5 input error.",
+               "nbtrace"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(nbtrace::version()));
+  auto run_diff = setup_diff(app);
+  auto run_show = setup_show(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+  }
+  return nbtrace::guarded_main("nbtrace", [&] {
+    if (app.got_subcommand("diff")) return run_diff();
+    return run_show();
+  });
+}
