@@ -90,7 +90,7 @@ std::string upstream_text(const DiffResult& r) {
     if (!out.empty()) out += ", ";
     out += r.field_label(u) + " " + std::string(status_name(u.status));
   }
-  return out.empty() ? "(none)" : out;
+  return out.empty() ? "(none: it is the first field both traces have)" : out;
 }
 
 }  // namespace
