@@ -82,7 +82,7 @@ NumericVerdict compare_values(double ref, double test, double rel_tol, double ab
 }
 
 std::string DiffResult::field_label(const FieldResult& f) const {
-  std::string out = f.name;
+  std::string out(name(f));
   const auto coords = loop_coords(f);
   if (!coords.empty()) {
     out += '[';
@@ -119,14 +119,35 @@ namespace {
 struct Side {
   const Trace* trace;
   std::vector<std::uint32_t> joint_of_local;  // local name id → joint name id
+  std::vector<std::uint32_t> tuple_of_local;  // local loop-tuple id → joint tuple id
   std::vector<std::uint32_t> occurrence;      // per record, in the joint name space
+  bool injective = true;                      // no two local names share a joint name
+};
+
+/// Alignment key: resolved name, loop-coordinate tuple, occurrence.
+struct Key {
+  std::uint32_t name;
+  std::uint32_t tuple;
+  std::uint32_t occurrence;
+  bool operator==(const Key&) const = default;
+};
+struct KeyHash {
+  std::size_t operator()(const Key& k) const noexcept {
+    std::uint64_t h = k.name * 0x9E3779B97F4A7C15ULL;
+    h ^= (static_cast<std::uint64_t>(k.tuple) << 32 | k.occurrence) + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
 };
 
 class Differ {
  public:
-  Differ(const Trace& ref, const Trace& test, const DiffOptions& opt) : opt_(opt), ref_{&ref, {}, {}}, test_{&test, {}, {}} {
+  Differ(const Trace& ref, const Trace& test, const DiffOptions& opt) : opt_(opt) {
+    ref_.trace = &ref;
+    test_.trace = &test;
     map_names(ref_);
     map_names(test_);
+    map_tuples(ref_);
+    map_tuples(test_);
     count_occurrences(ref_);
     count_occurrences(test_);
   }
@@ -138,32 +159,35 @@ class Differ {
     out.tolerance_rel = opt_.policy.rel;
     waiver_used_.assign(opt_.policy.waivers.size(), false);
 
-    // Index the test side by (name, occurrence, loop coordinates).
-    const auto& test_records = test_.trace->records();
-    for (std::size_t i = 0; i < test_records.size(); ++i) {
-      if (!included(test_.joint_of_local[test_records[i].name_id])) continue;
-      if (test_records[i].num_loop == 0) {
-        plain_index_.emplace(plain_key(test_, i), static_cast<std::uint32_t>(i));
-      } else {
-        loop_index_.emplace(loop_key(test_, i), static_cast<std::uint32_t>(i));
-      }
-    }
-    std::vector<bool> test_matched(test_records.size(), false);
-
     const auto& ref_records = ref_.trace->records();
+    const auto& test_records = test_.trace->records();
+    std::vector<bool> test_matched(test_records.size(), false);
     out.fields.reserve(ref_records.size());
     out.components.reserve(ref_records.size() * 2);
+
+    // Traces of the same program list fields in the same order: try the next
+    // unmatched test record first and build a hash index only on a miss.
+    std::size_t cursor = 0;
     for (std::size_t i = 0; i < ref_records.size(); ++i) {
       const std::uint32_t joint = ref_.joint_of_local[ref_records[i].name_id];
       if (!included(joint)) continue;
+      const Key key = key_of(ref_, i);
       std::int32_t match = -1;
-      if (ref_records[i].num_loop == 0) {
-        if (auto it = plain_index_.find(plain_key(ref_, i)); it != plain_index_.end()) match = static_cast<std::int32_t>(it->second);
+      while (cursor < test_records.size() &&
+             (test_matched[cursor] || !included(test_.joint_of_local[test_records[cursor].name_id]))) {
+        ++cursor;
+      }
+      if (cursor < test_records.size() && key_of(test_, cursor) == key) {
+        match = static_cast<std::int32_t>(cursor++);
       } else {
-        if (auto it = loop_index_.find(loop_key(ref_, i)); it != loop_index_.end()) match = static_cast<std::int32_t>(it->second);
+        build_index();
+        if (auto it = index_.find(key); it != index_.end()) {
+          match = static_cast<std::int32_t>(it->second);
+          cursor = it->second + 1;
+        }
       }
       if (match >= 0) test_matched[static_cast<std::size_t>(match)] = true;
-      add_field(out, joint, static_cast<std::int32_t>(i), match, ref_.occurrence[i]);
+      add_field(out, joint, static_cast<std::int32_t>(i), match, key.occurrence);
     }
     for (std::size_t i = 0; i < test_records.size(); ++i) {
       const std::uint32_t joint = test_.joint_of_local[test_records[i].name_id];
@@ -171,69 +195,90 @@ class Differ {
       add_field(out, joint, -1, static_cast<std::int32_t>(i), test_.occurrence[i]);
     }
     summarize(out);
+    out.names = std::move(joint_);
     return out;
   }
 
  private:
   const DiffOptions& opt_;
-  Side ref_;
-  Side test_;
+  Side ref_{};
+  Side test_{};
   NameTable joint_;
+  std::unordered_map<std::string, std::uint32_t> joint_tuples_;
   std::vector<std::int8_t> included_;  // per joint id: -1 unknown, 0 no, 1 yes
   std::vector<std::pair<double, double>> tolerance_;  // per joint id
   std::vector<bool> tolerance_known_;
   std::vector<std::vector<std::uint32_t>> name_waivers_;  // per joint id
   std::vector<bool> name_waivers_known_;
   std::vector<bool> waiver_used_;
-  std::unordered_map<std::uint64_t, std::uint32_t> plain_index_;
-  std::unordered_map<std::string, std::uint32_t> loop_index_;
+  std::unordered_map<Key, std::uint32_t, KeyHash> index_;
+  bool index_built_ = false;
 
   void map_names(Side& s) {
     const NameTable& names = s.trace->names();
     s.joint_of_local.resize(names.size());
+    std::vector<bool> taken;
     for (std::uint32_t id = 0; id < names.size(); ++id) {
-      s.joint_of_local[id] = joint_.intern(opt_.aliases.resolve(names[id]));
+      const std::uint32_t j = joint_.intern(opt_.aliases.resolve(names[id]));
+      s.joint_of_local[id] = j;
+      if (taken.size() <= j) taken.resize(j + 1, false);
+      if (taken[j]) s.injective = false;
+      taken[j] = true;
+    }
+  }
+
+  void map_tuples(Side& s) {
+    const std::size_t n = s.trace->num_loop_tuples();
+    s.tuple_of_local.assign(n, 0);
+    std::string key;
+    for (std::uint32_t t = 1; t < n; ++t) {
+      key.clear();
+      for (const LoopCoord& c : s.trace->loop_tuple(t)) {
+        const std::uint32_t cj = s.joint_of_local[c.name_id];
+        const double v = c.value == 0 ? 0.0 : c.value;
+        key.append(reinterpret_cast<const char*>(&cj), sizeof cj);
+        key.append(reinterpret_cast<const char*>(&v), sizeof v);
+      }
+      const auto next = static_cast<std::uint32_t>(joint_tuples_.size() + 1);
+      s.tuple_of_local[t] = joint_tuples_.try_emplace(key, next).first->second;
     }
   }
 
   void count_occurrences(Side& s) {
     const auto& records = s.trace->records();
     s.occurrence.resize(records.size());
+    if (s.injective) {
+      // One local name per joint name: the parser's counts already hold.
+      for (std::size_t i = 0; i < records.size(); ++i) s.occurrence[i] = records[i].occurrence;
+      return;
+    }
     std::vector<std::uint32_t> plain(joint_.size(), 0);
-    std::unordered_map<std::string, std::uint32_t> keyed;
+    std::unordered_map<std::uint64_t, std::uint32_t> keyed;
     for (std::size_t i = 0; i < records.size(); ++i) {
       const Record& r = records[i];
-      if (r.num_loop == 0) {
-        s.occurrence[i] = plain[s.joint_of_local[r.name_id]]++;
+      const std::uint32_t j = s.joint_of_local[r.name_id];
+      if (r.loop_tuple == 0) {
+        s.occurrence[i] = plain[j]++;
       } else {
-        s.occurrence[i] = keyed[coords_key(s, r)]++;
+        s.occurrence[i] = keyed[(static_cast<std::uint64_t>(j) << 32) | s.tuple_of_local[r.loop_tuple]]++;
       }
     }
   }
 
-  std::string coords_key(const Side& s, const Record& r) const {
-    std::string key;
-    const std::uint32_t joint = s.joint_of_local[r.name_id];
-    key.append(reinterpret_cast<const char*>(&joint), sizeof joint);
-    for (const LoopCoord& c : s.trace->loop(r)) {
-      const std::uint32_t cj = s.joint_of_local[c.name_id];
-      key.append(reinterpret_cast<const char*>(&cj), sizeof cj);
-      const double v = c.value == 0 ? 0.0 : c.value;  // -0 and +0 are one coordinate
-      key.append(reinterpret_cast<const char*>(&v), sizeof v);
-    }
-    return key;
-  }
-
-  std::uint64_t plain_key(const Side& s, std::size_t i) const {
+  Key key_of(const Side& s, std::size_t i) const {
     const Record& r = s.trace->records()[i];
-    return (static_cast<std::uint64_t>(s.joint_of_local[r.name_id]) << 32) | s.occurrence[i];
+    return {s.joint_of_local[r.name_id], s.tuple_of_local[r.loop_tuple], s.occurrence[i]};
   }
 
-  std::string loop_key(const Side& s, std::size_t i) const {
-    std::string key = coords_key(s, s.trace->records()[i]);
-    const std::uint32_t occ = s.occurrence[i];
-    key.append(reinterpret_cast<const char*>(&occ), sizeof occ);
-    return key;
+  void build_index() {
+    if (index_built_) return;
+    index_built_ = true;
+    const auto& test_records = test_.trace->records();
+    index_.reserve(test_records.size());
+    for (std::size_t i = 0; i < test_records.size(); ++i) {
+      if (!included(test_.joint_of_local[test_records[i].name_id])) continue;
+      index_.emplace(key_of(test_, i), static_cast<std::uint32_t>(i));
+    }
   }
 
   void grow(std::uint32_t joint) {
@@ -309,7 +354,7 @@ class Differ {
   void add_field(DiffResult& out, std::uint32_t joint, std::int32_t ref_idx, std::int32_t test_idx,
                  std::uint32_t occurrence) {
     FieldResult f;
-    f.name = std::string(joint_[joint]);
+    f.name_id = joint;
     f.ref_record = ref_idx;
     f.test_record = test_idx;
     f.occurrence = occurrence;

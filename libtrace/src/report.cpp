@@ -124,7 +124,7 @@ std::string diff_to_json(const DiffResult& r) {
   doc["tolerance_rel"] = r.tolerance_rel;
   if (r.first_divergence) {
     const FieldResult& f = r.fields[*r.first_divergence];
-    doc["first_divergence"] = f.name;
+    doc["first_divergence"] = std::string(r.name(f));
     json detail;
     detail["label"] = r.field_label(f);
     detail["status"] = std::string(status_name(f.status));
@@ -158,7 +158,7 @@ std::string diff_to_json(const DiffResult& r) {
     for (std::uint32_t i = 0; i < f.num_components; ++i) {
       const ComponentResult& c = r.components[f.first_component + i];
       json e;
-      e["name"] = f.name;
+      e["name"] = std::string(r.name(f));
       e["component"] = c.component;
       if (rec.form == ValueForm::keyed) e["component_key"] = std::string(t->component_key(rec, c.component));
       e["occurrence"] = c.occurrence;

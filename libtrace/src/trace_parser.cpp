@@ -156,8 +156,10 @@ class TraceParser {
   Trace& t_;
   std::string scratch_;
   std::vector<std::uint32_t> occurrences_by_name_;
-  std::unordered_map<std::string, std::uint32_t> occurrences_by_key_;
-  std::vector<double> tmp_values_;
+  std::unordered_map<std::uint64_t, std::uint32_t> occurrences_by_tuple_;  // (name id, tuple id)
+  std::unordered_map<std::string, std::uint32_t> tuple_ids_;  // coordinate bytes → tuple id
+  std::string tuple_key_;
+  std::vector<double> tmp_values_;  // bracketed values before validation
 
   void malformed(std::uint32_t lineno, std::string reason) {
     ++t_.stats_.malformed_lines;
@@ -289,17 +291,33 @@ class TraceParser {
   }
 
   std::uint32_t next_occurrence(const Record& r) {
-    if (r.num_loop == 0) {
+    if (r.loop_tuple == 0) {
       if (occurrences_by_name_.size() <= r.name_id) occurrences_by_name_.resize(r.name_id + 1, 0);
       return occurrences_by_name_[r.name_id]++;
     }
-    std::string key(reinterpret_cast<const char*>(&r.name_id), sizeof r.name_id);
-    for (std::uint32_t i = 0; i < r.num_loop; ++i) {
-      const LoopCoord& c = t_.loop_pool_[r.first_loop + i];
-      key.append(reinterpret_cast<const char*>(&c.name_id), sizeof c.name_id);
-      key.append(reinterpret_cast<const char*>(&c.value), sizeof c.value);
+    return occurrences_by_tuple_[(static_cast<std::uint64_t>(r.name_id) << 32) | r.loop_tuple]++;
+  }
+
+  /// Id of the tuple of `num` coordinates just appended at `first`; a tuple
+  /// seen before keeps its id and its coordinates are dropped from the pool.
+  std::uint32_t intern_tuple(std::uint32_t first, std::uint16_t num) {
+    if (num == 0) return 0;
+    tuple_key_.clear();
+    for (std::uint32_t i = first; i < first + num; ++i) {
+      const LoopCoord& c = t_.loop_pool_[i];
+      const double v = c.value == 0 ? 0.0 : c.value;  // -0 and +0 are one coordinate
+      tuple_key_.append(reinterpret_cast<const char*>(&c.name_id), sizeof c.name_id);
+      tuple_key_.append(reinterpret_cast<const char*>(&v), sizeof v);
     }
-    return occurrences_by_key_[key]++;
+    const auto next = static_cast<std::uint32_t>(t_.loop_tuple_first_.size());
+    auto [it, inserted] = tuple_ids_.try_emplace(tuple_key_, next);
+    if (inserted) {
+      t_.loop_tuple_first_.push_back(first);
+      t_.loop_tuple_size_.push_back(num);
+    } else {
+      t_.loop_pool_.resize(first);
+    }
+    return it->second;
   }
 
   void push(Record r, std::uint32_t lineno) {
@@ -330,6 +348,7 @@ class TraceParser {
       }
       return true;
     });
+    const std::uint32_t tuple = intern_tuple(first_loop, num_loop);
     for_each_token(rest, [&](std::string_view tok) {
       const auto eq = tok.find('=');
       const std::string_view key = tok.substr(0, eq);
@@ -339,12 +358,19 @@ class TraceParser {
       r.first_value = static_cast<std::uint32_t>(t_.values_.size());
       r.num_values = 1;
       t_.values_.push_back(*parse_double(tok.substr(eq + 1)));
-      r.first_loop = first_loop;
+      r.loop_tuple = tuple;
+      r.first_loop = t_.loop_tuple_first_[tuple];
       r.num_loop = num_loop;
       push(r, lineno);
       return true;
     });
     return true;
+  }
+
+  static std::string label_of(std::string_view channel, std::string_view name) {
+    if (channel.empty()) return std::string(name);
+    if (name.empty()) return std::string(channel);
+    return std::string(channel) + "." + std::string(name);
   }
 
   bool add_single(std::string_view channel, std::string_view name, std::string_view value,
@@ -353,70 +379,70 @@ class TraceParser {
     r.name_id = qualified_id(channel, name);
     r.first_value = static_cast<std::uint32_t>(t_.values_.size());
     r.first_loop = static_cast<std::uint32_t>(t_.loop_pool_.size());
-    const std::string label = channel.empty() ? std::string(name)
-                              : name.empty()  ? std::string(channel)
-                                              : std::string(channel) + "." + std::string(name);
     if (value.empty()) {
-      malformed(lineno, "field '" + label + "' has no value");
+      malformed(lineno, "field '" + label_of(channel, name) + "' has no value");
       return false;
     }
     if (value.front() == '[') {
       if (value.back() != ']') {
-        malformed(lineno, "field '" + label + "': unclosed '['");
+        malformed(lineno, "field '" + label_of(channel, name) + "': unclosed '['");
         return false;
       }
-      return add_bracketed(r, label, value.substr(1, value.size() - 2), lineno);
+      return add_bracketed(r, channel, name, value.substr(1, value.size() - 2), lineno);
     }
-    // Numbers, k:v pairs, or text.
-    bool all_numbers = true;
-    bool all_keyed = true;
+    // Numbers (the common case, one pass), else k:v pairs, else text.
+    const std::size_t mark = t_.values_.size();
     std::string_view first_token;
     std::string_view bad;
     for_each_token(value, [&](std::string_view tok) {
       if (first_token.empty()) first_token = tok;
-      if (all_numbers && !parse_double(tok)) {
-        all_numbers = false;
-        bad = tok;
-      }
-      if (all_keyed) {
-        const auto colon = tok.find(':');
-        all_keyed = colon != std::string_view::npos && colon > 0 && parse_double(tok.substr(colon + 1));
-      }
-      return all_numbers || all_keyed;
-    });
-    tmp_values_.clear();
-    if (all_numbers) {
-      r.form = ValueForm::numbers;
-      for_each_token(value, [&](std::string_view tok) {
-        tmp_values_.push_back(*parse_double(tok));
+      if (auto v = parse_double(tok)) {
+        t_.values_.push_back(*v);
         return true;
-      });
-    } else if (all_keyed) {
+      }
+      bad = tok;
+      return false;
+    });
+    if (bad.empty()) {
+      r.form = ValueForm::numbers;
+      r.num_values = static_cast<std::uint32_t>(t_.values_.size() - mark);
+      push(r, lineno);
+      return true;
+    }
+    t_.values_.resize(mark);
+    bool all_keyed = true;
+    for_each_token(value, [&](std::string_view tok) {
+      const auto colon = tok.find(':');
+      all_keyed = colon != std::string_view::npos && colon > 0 && parse_double(tok.substr(colon + 1));
+      return all_keyed;
+    });
+    if (all_keyed) {
       r.form = ValueForm::keyed;
       r.first_key = static_cast<std::uint32_t>(t_.keys_.size());
       for_each_token(value, [&](std::string_view tok) {
         const auto colon = tok.find(':');
         t_.keys_.push_back(tok.substr(0, colon));
-        tmp_values_.push_back(*parse_double(tok.substr(colon + 1)));
+        t_.values_.push_back(*parse_double(tok.substr(colon + 1)));
         return true;
       });
-    } else if (looks_numeric(first_token) || looks_numeric(bad)) {
-      // Written as numbers, but one token is not: a corrupt line, not text.
-      malformed(lineno, "field '" + label + "': '" + std::string(bad) + "' is not a number");
-      return false;
-    } else {
-      r.form = ValueForm::text;
-      r.text = value;
+      r.num_values = static_cast<std::uint32_t>(t_.values_.size() - mark);
       push(r, lineno);
       return true;
     }
-    r.num_values = static_cast<std::uint32_t>(tmp_values_.size());
-    t_.values_.insert(t_.values_.end(), tmp_values_.begin(), tmp_values_.end());
+    if (looks_numeric(first_token) || looks_numeric(bad)) {
+      // Written as numbers, but one token is not: a corrupt line, not text.
+      malformed(lineno, "field '" + label_of(channel, name) + "': '" + std::string(bad) + "' is not a number");
+      return false;
+    }
+    r.form = ValueForm::text;
+    r.text = value;
     push(r, lineno);
     return true;
   }
 
-  bool add_bracketed(Record& r, const std::string& label, std::string_view inner, std::uint32_t lineno) {
+  bool add_bracketed(Record& r, std::string_view channel, std::string_view name, std::string_view inner,
+                     std::uint32_t lineno) {
+    const auto label = [&] { return label_of(channel, name); };
     tmp_values_.clear();
     std::size_t rows = 0;
     std::size_t cols = 0;
@@ -441,13 +467,13 @@ class TraceParser {
           },
           ",");
       if (!bad.empty()) {
-        malformed(lineno, "field '" + label + "': '" + std::string(bad) + "' is not a number");
+        malformed(lineno, "field '" + label() + "': '" + std::string(bad) + "' is not a number");
         return false;
       }
       if (rows == 0) {
         cols = n;
       } else if (n != cols) {
-        malformed(lineno, "field '" + label + "': matrix row " + std::to_string(rows + 1) + " has " +
+        malformed(lineno, "field '" + label() + "': matrix row " + std::to_string(rows + 1) + " has " +
                               std::to_string(n) + " values, row 1 has " + std::to_string(cols));
         return false;
       }
@@ -456,7 +482,7 @@ class TraceParser {
       start = semi + 1;
     }
     if (tmp_values_.empty()) {
-      malformed(lineno, "field '" + label + "': empty brackets");
+      malformed(lineno, "field '" + label() + "': empty brackets");
       return false;
     }
     r.form = is_matrix ? ValueForm::matrix : ValueForm::numbers;

@@ -65,7 +65,7 @@ struct ComponentResult {
 
 /// One aligned field (a record pair, or a record on one side only).
 struct FieldResult {
-  std::string name;  ///< resolved (reference) name, qualified with its channel
+  std::uint32_t name_id = 0;  ///< resolved (reference) name, in DiffResult::names
   std::int32_t ref_record = -1;
   std::int32_t test_record = -1;
   std::uint32_t occurrence = 0;
@@ -84,6 +84,7 @@ struct DiffOptions {
 };
 
 struct DiffResult {
+  NameTable names;  ///< resolved field names (qualified with their channel)
   const Trace* ref = nullptr;
   const Trace* test = nullptr;
   double tolerance_rel = 0;
@@ -98,6 +99,8 @@ struct DiffResult {
   std::size_t num_compared = 0;  ///< fields present on both sides
   std::vector<std::string> unused_waivers;  ///< waivers that matched nothing divergent
 
+  /// Resolved name of a field, e.g. "PHI.F_latt".
+  std::string_view name(const FieldResult& f) const { return names[f.name_id]; }
   /// Label with loop coordinates and occurrence, e.g. "PHI.F_latt[phi_tic=0]".
   std::string field_label(const FieldResult& f) const;
   /// Loop coordinates of a field (from whichever side has it).

@@ -54,6 +54,7 @@ struct Record {
   std::uint32_t first_loop = 0;   ///< index into the loop-coordinate pool
   std::uint16_t num_loop = 0;
   std::uint16_t rows = 0;         ///< matrix rows (matrix form)
+  std::uint32_t loop_tuple = 0;   ///< id of the distinct loop-coordinate tuple (0: none)
   std::uint32_t occurrence = 0;   ///< k-th record with the same name and loop coordinates
   std::uint32_t line = 0;         ///< 1-based line number in the file
   ValueForm form = ValueForm::numbers;
@@ -110,6 +111,12 @@ class Trace {
   std::span<const LoopCoord> loop(const Record& r) const {
     return {loop_pool_.data() + r.first_loop, r.num_loop};
   }
+  /// Number of distinct loop-coordinate tuples + 1 (id 0 means none).
+  std::size_t num_loop_tuples() const { return loop_tuple_first_.size(); }
+  /// Loop coordinates of tuple `id` (empty for 0).
+  std::span<const LoopCoord> loop_tuple(std::uint32_t id) const {
+    return {loop_pool_.data() + loop_tuple_first_[id], loop_tuple_size_[id]};
+  }
   /// Component key of component i ("rotx" in rotx:0), or empty.
   std::string_view component_key(const Record& r, std::size_t i) const;
   /// Matrix columns (0 when not a matrix).
@@ -135,6 +142,8 @@ class Trace {
   std::vector<double> values_;
   std::vector<std::string_view> keys_;
   std::vector<LoopCoord> loop_pool_;
+  std::vector<std::uint32_t> loop_tuple_first_{0};  // per tuple id: index into loop_pool_
+  std::vector<std::uint16_t> loop_tuple_size_{0};
   NameTable names_;
   std::vector<Diagnostic> diagnostics_;
   ParseStats stats_;
