@@ -106,6 +106,30 @@ std::vector<std::pair<std::string, double>> DiffResult::loop_coords(const FieldR
   return out;
 }
 
+namespace {
+double value_of(const Trace* t, std::int32_t record, std::uint32_t component) {
+  if (record < 0) return std::numeric_limits<double>::quiet_NaN();
+  const Record& r = t->records()[static_cast<std::size_t>(record)];
+  if (r.form == ValueForm::text || r.form == ValueForm::marker || component >= r.num_values) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return t->values(r)[component];
+}
+}  // namespace
+
+double DiffResult::ref_value(const ComponentResult& c) const {
+  return value_of(ref, fields[c.field].ref_record, c.component);
+}
+double DiffResult::test_value(const ComponentResult& c) const {
+  return value_of(test, fields[c.field].test_record, c.component);
+}
+double DiffResult::abs_delta(const ComponentResult& c) const {
+  const double r = ref_value(c);
+  const double t = test_value(c);
+  return r == t ? 0.0 : t - r;
+}
+std::uint64_t DiffResult::ulps(const ComponentResult& c) const { return ulp_distance(ref_value(c), test_value(c)); }
+
 std::uint32_t DiffResult::ref_line(const FieldResult& f) const {
   return f.ref_record >= 0 ? ref->records()[static_cast<std::size_t>(f.ref_record)].line : 0;
 }
@@ -364,15 +388,12 @@ class Differ {
     const auto [rel_tol, abs_floor] = tolerance(joint);
 
     auto push = [&](ComponentResult c) {
-      c.ref_record = ref_idx;
-      c.test_record = test_idx;
-      c.occurrence = occurrence;
       c.field = field_index;
       c.underlying = c.status;
       if (waiver >= 0 && c.status != Status::missing) {
         if (is_divergence(c.status)) waiver_used_[static_cast<std::size_t>(waiver)] = true;
         c.status = Status::waived;
-        c.waiver = waiver;
+        c.waiver = static_cast<std::int16_t>(waiver);
       }
       out.components.push_back(c);
     };
@@ -381,42 +402,36 @@ class Differ {
     const Record* tr = test_idx >= 0 ? &test_.trace->records()[static_cast<std::size_t>(test_idx)] : nullptr;
     if (!rr || !tr) {
       const Record* one = rr ? rr : tr;
-      const Trace* t = rr ? ref_.trace : test_.trace;
-      const auto vals = t->values(*one);
-      const std::size_t n = std::max<std::size_t>(vals.size(), 1);
+      const std::size_t n = std::max<std::size_t>(one->num_values, 1);
       for (std::size_t i = 0; i < n; ++i) {
         ComponentResult c;
         c.component = static_cast<std::uint32_t>(i);
-        if (i < vals.size()) (rr ? c.ref : c.test) = vals[i];
         c.status = Status::missing;
         push(c);
       }
     } else if (rr->form == ValueForm::text || tr->form == ValueForm::text || rr->form == ValueForm::marker ||
                tr->form == ValueForm::marker) {
       ComponentResult c;
-      const bool same_form = rr->form == tr->form;
-      const bool equal = same_form && rr->text == tr->text;
+      const bool equal = rr->form == tr->form && rr->text == tr->text;
       c.status = equal ? Status::pass : Status::text_mismatch;
       push(c);
     } else {
       const auto rv = ref_.trace->values(*rr);
       const auto tv = test_.trace->values(*tr);
       const std::size_t n = std::max(rv.size(), tv.size());
+      const bool keyed = rr->form == ValueForm::keyed && tr->form == ValueForm::keyed;
       for (std::size_t i = 0; i < n; ++i) {
         ComponentResult c;
         c.component = static_cast<std::uint32_t>(i);
-        if (i < rv.size()) c.ref = rv[i];
-        if (i < tv.size()) c.test = tv[i];
         if (i >= rv.size() || i >= tv.size()) {
           c.status = Status::shape_mismatch;
         } else {
-          const NumericVerdict v = compare_values(c.ref, c.test, rel_tol, abs_floor);
-          c.abs_delta = v.abs_delta;
+          const NumericVerdict v = compare_values(rv[i], tv[i], rel_tol, abs_floor);
           c.rel_delta = v.rel_delta;
           c.status = v.status;
-          c.ulps = ulp_distance(c.ref, c.test);
-          if (rr->form == ValueForm::keyed && tr->form == ValueForm::keyed &&
-              ref_.trace->component_key(*rr, i) != test_.trace->component_key(*tr, i)) {
+          const std::uint64_t u = ulp_distance(rv[i], tv[i]);
+          if (u != std::numeric_limits<std::uint64_t>::max()) f.max_ulps = std::max(f.max_ulps, u);
+          if (keyed && ref_.trace->component_key(*rr, i) != test_.trace->component_key(*tr, i)) {
             c.status = Status::text_mismatch;
           }
         }
@@ -428,7 +443,6 @@ class Differ {
       const ComponentResult& c = out.components[f.first_component + i];
       if (i == 0 || severity(c.status) > severity(f.status)) f.status = c.status;
       if (!std::isnan(c.rel_delta)) f.max_abs_rel = std::max(f.max_abs_rel, std::fabs(c.rel_delta));
-      if (c.ulps != std::numeric_limits<std::uint64_t>::max()) f.max_ulps = std::max(f.max_ulps, c.ulps);
     }
     out.fields.push_back(std::move(f));
   }

@@ -7,6 +7,11 @@
 #include <cstdlib>
 #include <limits>
 
+#if __has_include(<fast_float/fast_float.h>)
+#include <fast_float/fast_float.h>
+#define NB_HAVE_FAST_FLOAT 1
+#endif
+
 namespace nbtrace {
 
 std::optional<double> parse_double(std::string_view token) noexcept {
@@ -18,7 +23,17 @@ std::optional<double> parse_double(std::string_view token) noexcept {
   double value = 0.0;
   const char* first = token.data();
   const char* last = token.data() + token.size();
+#ifdef NB_HAVE_FAST_FLOAT
+  // Same grammar and correctly rounded results as from_chars, about twice as
+  // fast; it returns ±inf on overflow instead of an error.
+  auto [ptr, ec] = fast_float::from_chars(first, last, value, fast_float::chars_format::general);
+  if (ec == std::errc() && ptr == last && std::isinf(value)) {
+    const char c = first[first[0] == '-' ? 1 : 0];
+    if (c != 'i' && c != 'I') return std::nullopt;  // "1e999": overflow, not "inf"
+  }
+#else
   auto [ptr, ec] = std::from_chars(first, last, value, std::chars_format::general);
+#endif
   if (ec == std::errc::result_out_of_range) {
     // from_chars refuses both overflow and underflow; underflow is a real
     // (tiny) value, overflow is an error.

@@ -50,7 +50,7 @@ std::string value_text(const DiffResult& r, const FieldResult& f, bool ref_side)
   const auto vals = t->values(rec);
   if (vals.size() == 1) return short_value(vals[0]);
   const ComponentResult& c = worst_component(r, f);
-  return short_value(ref_side ? c.ref : c.test);
+  return short_value(ref_side ? r.ref_value(c) : r.test_value(c));
 }
 
 std::string component_text(const DiffResult& r, const FieldResult& f) {
@@ -161,18 +161,19 @@ std::string diff_to_json(const DiffResult& r) {
       e["name"] = std::string(r.name(f));
       e["component"] = c.component;
       if (rec.form == ValueForm::keyed) e["component_key"] = std::string(t->component_key(rec, c.component));
-      e["occurrence"] = c.occurrence;
+      e["occurrence"] = f.occurrence;
       e["loop"] = loop;
       if (rec.form == ValueForm::text || rec.form == ValueForm::marker) {
         e["ref"] = f.ref_record >= 0 ? json(value_text(r, f, true)) : json(nullptr);
         e["test"] = f.test_record >= 0 ? json(value_text(r, f, false)) : json(nullptr);
       } else {
-        e["ref"] = number_or_null(c.ref);
-        e["test"] = number_or_null(c.test);
+        e["ref"] = number_or_null(r.ref_value(c));
+        e["test"] = number_or_null(r.test_value(c));
       }
-      e["abs_delta"] = number_or_null(c.abs_delta);
+      e["abs_delta"] = number_or_null(r.abs_delta(c));
       e["rel_delta"] = number_or_null(c.rel_delta);
-      e["ulps"] = c.ulps == std::numeric_limits<std::uint64_t>::max() ? json(nullptr) : json(c.ulps);
+      const std::uint64_t ulps = r.ulps(c);
+      e["ulps"] = ulps == std::numeric_limits<std::uint64_t>::max() ? json(nullptr) : json(ulps);
       e["status"] = std::string(status_name(c.status));
       if (c.waiver >= 0) e["underlying_status"] = std::string(status_name(c.underlying));
       e["ref_line"] = r.ref_line(f);
@@ -199,7 +200,7 @@ std::string diff_to_markdown(const DiffResult& r) {
     md += "**" + r.field_label(f) + "** — " + std::string(status_name(f.status)) + " (reference line " +
           std::to_string(r.ref_line(f)) + ", test line " + std::to_string(r.test_line(f)) + ")\n\n";
     md += "- worst component: " + (component_text(r, f).empty() ? std::string("scalar") : component_text(r, f)) +
-          ", ref `" + format_double(c.ref) + "`, test `" + format_double(c.test) + "`, rel Δ " +
+          ", ref `" + format_double(r.ref_value(c)) + "`, test `" + format_double(r.test_value(c)) + "`, rel Δ " +
           rel_text(c.rel_delta) + "\n";
     md += "- just upstream: " + upstream_text(r) + "\n\n";
   } else {
@@ -244,8 +245,9 @@ std::string diff_to_table(const DiffResult& r, const TableOptions& opt) {
     std::string test = value_text(r, f, false);
     if (ref.size() > 20) ref = ref.substr(0, 19) + "~";
     if (test.size() > 20) test = test.substr(0, 19) + "~";
+    const std::uint64_t u = r.ulps(c);
     const std::string ulps =
-        c.ulps == std::numeric_limits<std::uint64_t>::max() ? "-" : (c.ulps > 9999999999ULL ? ">1e10" : std::to_string(c.ulps));
+        u == std::numeric_limits<std::uint64_t>::max() ? "-" : (u > 9999999999ULL ? ">1e10" : std::to_string(u));
     std::string status(status_name(f.status));
     if (opt.color) status = std::string(color_of(f.status)) + status + "\033[0m";
     out += pad(label, w_name) + "  " + pad(component_text(r, f), 5) + "  " + pad(ref, 20) + "  " + pad(test, 20) +

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -11,11 +12,25 @@
 namespace nbtrace {
 
 std::uint32_t NameTable::intern(std::string_view name) {
-  if (auto it = ids_.find(name); it != ids_.end()) return it->second;
+  // Traces repeat the same few dozen names: a small direct-mapped cache on
+  // (length, first and last bytes) skips hashing the whole name.
+  std::size_t slot = 0;
+  if (!name.empty()) {
+    slot = (name.size() * 131u + static_cast<unsigned char>(name.front()) * 31u +
+            static_cast<unsigned char>(name.back()) + static_cast<unsigned char>(name[name.size() / 2]) * 7u) %
+           cache_.size();
+    const std::uint32_t cached = cache_[slot];
+    if (cached != kNoEntry && *names_[cached] == name) return cached;
+  }
+  if (auto it = ids_.find(name); it != ids_.end()) {
+    if (!name.empty()) cache_[slot] = it->second;
+    return it->second;
+  }
   const std::string& stored = storage_.emplace_back(name);
   const auto id = static_cast<std::uint32_t>(names_.size());
   names_.push_back(&stored);
   ids_.emplace(std::string_view(stored), id);
+  if (!name.empty()) cache_[slot] = id;
   return id;
 }
 
@@ -60,7 +75,15 @@ namespace {
 
 constexpr std::string_view kPrefix = "TRACE_";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+/// Byte classes: bit 1 white space, bit 2 separator inside brackets (',').
+constexpr std::array<std::uint8_t, 256> kCharClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned char c : {' ', '\t', '\r', '\v', '\f'}) t[c] = 1 | 2;
+  t[static_cast<unsigned char>(',')] = 2;
+  return t;
+}();
+
+inline bool is_space(char c) { return kCharClass[static_cast<unsigned char>(c)] & 1; }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -72,12 +95,14 @@ bool is_ident_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/// Splits on whitespace (and on `extra` separators, e.g. ',').
+/// Splits on whitespace (and on commas too with `commas`); stops when `f`
+/// returns false.
 template <typename F>
-void for_each_token(std::string_view s, F&& f, std::string_view extra = {}) {
+void for_each_token(std::string_view s, F&& f, bool commas = false) {
   std::size_t i = 0;
   const std::size_t n = s.size();
-  auto is_sep = [&](char c) { return is_space(c) || extra.find(c) != std::string_view::npos; };
+  const std::uint8_t mask = commas ? 2 : 1;
+  auto is_sep = [&](char c) { return (kCharClass[static_cast<unsigned char>(c)] & mask) != 0; };
   while (i < n) {
     while (i < n && is_sep(s[i])) ++i;
     if (i >= n) break;
@@ -105,11 +130,16 @@ std::string_view tag_of_ident(std::string_view ident) {
 }  // namespace
 
 std::string detect_tag(std::string_view text) {
+  // The first 10,000 TRACE_ lines decide: enough for any real mix of tags,
+  // and a 100 MB log is not scanned twice.
+  constexpr std::uint64_t kSample = 10000;
   std::map<std::string, std::uint64_t> counts;
   std::vector<std::string> first_seen;
+  std::uint64_t sampled = 0;
   std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t eol = std::min(text.find('\n', pos), text.size());
+  while (pos < text.size() && sampled < kSample) {
+    const char* nl = static_cast<const char*>(std::memchr(text.data() + pos, '\n', text.size() - pos));
+    const std::size_t eol = nl ? static_cast<std::size_t>(nl - text.data()) : text.size();
     std::string_view line = text.substr(pos, eol - pos);
     pos = eol + 1;
     if (!line.starts_with(kPrefix)) continue;
@@ -117,6 +147,7 @@ std::string detect_tag(std::string_view text) {
     while (k < line.size() && is_ident_char(line[k])) ++k;
     const std::string_view tag = tag_of_ident(line.substr(kPrefix.size(), k - kPrefix.size()));
     if (tag.empty() || tag == "CONFIG") continue;
+    ++sampled;
     auto [it, inserted] = counts.try_emplace(std::string(tag), 0);
     if (inserted) first_seen.emplace_back(tag);
     ++it->second;
@@ -159,7 +190,8 @@ class TraceParser {
   std::unordered_map<std::uint64_t, std::uint32_t> occurrences_by_tuple_;  // (name id, tuple id)
   std::unordered_map<std::string, std::uint32_t> tuple_ids_;  // coordinate bytes → tuple id
   std::string tuple_key_;
-  std::vector<double> tmp_values_;  // bracketed values before validation
+  std::vector<double> tmp_values_;  // values of a line before validation
+  std::vector<std::string_view> step_keys_;
 
   void malformed(std::uint32_t lineno, std::string reason) {
     ++t_.stats_.malformed_lines;
@@ -259,7 +291,7 @@ class TraceParser {
         malformed(lineno, "empty field name before '='");
         return false;
       }
-      if (tok_end < rest.size() && all_key_numbers(rest)) return add_per_step(channel, rest, lineno);
+      if (tok_end < rest.size() && parse_key_numbers(rest)) return add_per_step(channel, rest, lineno);
       return add_single(channel, first.substr(0, eq), trim(rest.substr(eq + 1)), lineno);
     }
     const std::string_view value = trim(rest.substr(tok_end));
@@ -270,12 +302,21 @@ class TraceParser {
     return add_single(channel, first, value, lineno);
   }
 
-  /// True when every whitespace token is key=number with a non-empty key.
-  static bool all_key_numbers(std::string_view rest) {
+  /// True when every whitespace token is key=number with a non-empty key;
+  /// the keys and numbers are left in step_keys_ / tmp_values_.
+  bool parse_key_numbers(std::string_view rest) {
+    step_keys_.clear();
+    tmp_values_.clear();
     bool ok = true;
     for_each_token(rest, [&](std::string_view tok) {
       const auto eq = tok.find('=');
-      ok = eq != std::string_view::npos && eq > 0 && parse_double(tok.substr(eq + 1)).has_value();
+      std::optional<double> v;
+      if (eq != std::string_view::npos && eq > 0) v = parse_double(tok.substr(eq + 1));
+      ok = v.has_value();
+      if (ok) {
+        step_keys_.push_back(tok.substr(0, eq));
+        tmp_values_.push_back(*v);
+      }
       return ok;
     });
     return ok;
@@ -335,35 +376,29 @@ class TraceParser {
     push(r, lineno);
   }
 
-  bool add_per_step(std::string_view channel, std::string_view rest, std::uint32_t lineno) {
+  /// Records of a per-step line already split by parse_key_numbers.
+  bool add_per_step(std::string_view channel, std::string_view /*rest*/, std::uint32_t lineno) {
     // Loop coordinates (keys ending in _tic) first, shared by the line's records.
     const auto first_loop = static_cast<std::uint32_t>(t_.loop_pool_.size());
     std::uint16_t num_loop = 0;
-    for_each_token(rest, [&](std::string_view tok) {
-      const auto eq = tok.find('=');
-      const std::string_view key = tok.substr(0, eq);
-      if (key.ends_with("_tic")) {
-        t_.loop_pool_.push_back({t_.names_.intern(key), *parse_double(tok.substr(eq + 1))});
-        ++num_loop;
-      }
-      return true;
-    });
+    for (std::size_t i = 0; i < step_keys_.size(); ++i) {
+      if (!step_keys_[i].ends_with("_tic")) continue;
+      t_.loop_pool_.push_back({t_.names_.intern(step_keys_[i]), tmp_values_[i]});
+      ++num_loop;
+    }
     const std::uint32_t tuple = intern_tuple(first_loop, num_loop);
-    for_each_token(rest, [&](std::string_view tok) {
-      const auto eq = tok.find('=');
-      const std::string_view key = tok.substr(0, eq);
-      if (key.ends_with("_tic")) return true;
+    for (std::size_t i = 0; i < step_keys_.size(); ++i) {
+      if (step_keys_[i].ends_with("_tic")) continue;
       Record r;
-      r.name_id = qualified_id(channel, key);
+      r.name_id = qualified_id(channel, step_keys_[i]);
       r.first_value = static_cast<std::uint32_t>(t_.values_.size());
       r.num_values = 1;
-      t_.values_.push_back(*parse_double(tok.substr(eq + 1)));
+      t_.values_.push_back(tmp_values_[i]);
       r.loop_tuple = tuple;
       r.first_loop = t_.loop_tuple_first_[tuple];
       r.num_loop = num_loop;
       push(r, lineno);
-      return true;
-    });
+    }
     return true;
   }
 
@@ -465,7 +500,7 @@ class TraceParser {
             ++n;
             return true;
           },
-          ",");
+          true);
       if (!bad.empty()) {
         malformed(lineno, "field '" + label() + "': '" + std::string(bad) + "' is not a number");
         return false;

@@ -73,8 +73,8 @@ TEST_CASE("first divergence follows the reference's line order and lists upstrea
   REQUIRE(r.first_divergence);
   CHECK(r.name(r.fields[*r.first_divergence]) == "d");
   REQUIRE(r.upstream.size() == 3);
-  CHECK(r.fields[r.upstream[0]].name == "a");
-  CHECK(r.fields[r.upstream[2]].name == "c");
+  CHECK(r.name(r.fields[r.upstream[0]]) == "a");
+  CHECK(r.name(r.fields[r.upstream[2]]) == "c");
   CHECK(r.num_divergent == 2);
 }
 

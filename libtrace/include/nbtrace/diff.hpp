@@ -46,21 +46,15 @@ struct NumericVerdict {
 };
 NumericVerdict compare_values(double ref, double test, double rel_tol, double abs_floor = 0);
 
-/// One compared component. Record indices are -1 where that side is absent.
+/// One compared component. Kept small (a 100 MB trace has millions); the
+/// values, absolute delta and ULP distance come from DiffResult accessors.
 struct ComponentResult {
-  std::int32_t ref_record = -1;
-  std::int32_t test_record = -1;
-  std::uint32_t component = 0;
-  std::uint32_t occurrence = 0;  ///< occurrence of the resolved name
-  std::uint32_t field = 0;       ///< index of the field (record pair) this belongs to
-  double ref = std::numeric_limits<double>::quiet_NaN();
-  double test = std::numeric_limits<double>::quiet_NaN();
-  double abs_delta = std::numeric_limits<double>::quiet_NaN();
-  double rel_delta = std::numeric_limits<double>::quiet_NaN();
-  std::uint64_t ulps = std::numeric_limits<std::uint64_t>::max();
+  std::uint32_t field = 0;      ///< index into DiffResult::fields
+  std::uint32_t component = 0;  ///< index within the record's values
+  double rel_delta = std::numeric_limits<double>::quiet_NaN();  ///< NaN where undefined
   Status status = Status::pass;
   Status underlying = Status::pass;  ///< status before a waiver applied
-  std::int32_t waiver = -1;          ///< index into the policy's waivers
+  std::int16_t waiver = -1;          ///< index into the policy's waivers
 };
 
 /// One aligned field (a record pair, or a record on one side only).
@@ -105,6 +99,13 @@ struct DiffResult {
   std::string field_label(const FieldResult& f) const;
   /// Loop coordinates of a field (from whichever side has it).
   std::vector<std::pair<std::string, double>> loop_coords(const FieldResult& f) const;
+  /// Values of a component (NaN where that side lacks it or is text).
+  double ref_value(const ComponentResult& c) const;
+  double test_value(const ComponentResult& c) const;
+  /// test − ref (NaN where undefined).
+  double abs_delta(const ComponentResult& c) const;
+  /// ULP distance (UINT64_MAX where undefined).
+  std::uint64_t ulps(const ComponentResult& c) const;
   /// Source line of a field on each side (0 when absent).
   std::uint32_t ref_line(const FieldResult& f) const;
   std::uint32_t test_line(const FieldResult& f) const;

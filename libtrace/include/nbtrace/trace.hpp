@@ -3,6 +3,7 @@
 // records with values, line numbers, occurrence indices and loop
 // coordinates. Storage is flat (pools indexed by the records) so a 100 MB
 // log parses without a heap allocation per line.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -28,6 +29,12 @@ class NameTable {
   std::deque<std::string> storage_;
   std::vector<const std::string*> names_;
   std::unordered_map<std::string_view, std::uint32_t> ids_;
+  static constexpr std::uint32_t kNoEntry = 0xffffffffu;
+  std::array<std::uint32_t, 509> cache_ = [] {
+    std::array<std::uint32_t, 509> a{};
+    a.fill(kNoEntry);
+    return a;
+  }();
 };
 
 /// One loop coordinate of a per-step record, e.g. phi_tic=3.
