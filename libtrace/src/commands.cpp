@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "nbtrace/atomic_file.hpp"
+#include "nbtrace/attribute.hpp"
 #include "nbtrace/diff.hpp"
 #include "nbtrace/error.hpp"
 #include "nbtrace/numbers.hpp"
@@ -160,6 +162,50 @@ int run_trace_diff(const DiffCommandOptions& opt, std::ostream& out, std::ostrea
   if (!opt.json_out.empty()) out << "json: " << opt.json_out << "\n";
   if (!opt.md_out.empty()) out << "markdown: " << opt.md_out << "\n";
   return result.num_divergent ? exit_code::divergence : exit_code::ok;
+}
+
+int run_trace_attribute(const AttributeCommandOptions& opt, std::ostream& out, std::ostream& err) {
+  AttributionOptions a;
+  for (const std::string& spec : opt.aliases) a.aliases.add_spec(spec);
+  if (!opt.cells.empty()) {
+    if (opt.cells.size() != 3 || opt.cells[0] < 1 || opt.cells[1] < 1 || opt.cells[2] < 1) {
+      throw UsageError("--cells takes three positive integers: Na Nb Nc");
+    }
+    a.cells = std::array<int, 3>{opt.cells[0], opt.cells[1], opt.cells[2]};
+  }
+  const Trace ref = load_checked(opt.ref, opt.ref_tag, opt.allow_malformed, err);
+  const Trace test = load_checked(opt.test, opt.test_tag, opt.allow_malformed, err);
+  a.ref_label = opt.ref_label.empty() ? ref.tag() : opt.ref_label;
+  a.test_label = opt.test_label.empty() ? test.tag() : opt.test_label;
+  if (a.ref_label == a.test_label) {
+    a.ref_label += " (ref)";
+    a.test_label += " (test)";
+  }
+  const Attribution result = attribute_gap(ref, test, a);
+
+  std::string svg_path = opt.svg_out;
+  if (svg_path.empty() && !opt.md_out.empty()) svg_path = fs::path(opt.md_out).replace_extension(".svg").string();
+  AtomicFileSet files;
+  std::string svg_ref;
+  if (!svg_path.empty()) {
+    files.add(svg_path, attribution_svg(result));
+    svg_ref = opt.md_out.empty() ? fs::path(svg_path).filename().string() : relative_to(svg_path, fs::path(opt.md_out).parent_path());
+  }
+  if (!opt.md_out.empty()) files.add(opt.md_out, attribution_markdown(result, svg_ref));
+  if (!opt.json_out.empty()) files.add(opt.json_out, attribution_json(result));
+  files.commit();
+
+  out << result.narrative << "\n\nhypotheses:\n";
+  int rank = 1;
+  for (const Hypothesis& h : result.hypotheses) {
+    char score[32];
+    std::snprintf(score, sizeof score, "%.3f", h.score);
+    out << "  " << rank++ << ". " << h.id << " (score " << score << "): " << h.title << "\n";
+  }
+  if (!opt.md_out.empty()) out << "markdown: " << opt.md_out << "\n";
+  if (!svg_path.empty()) out << "chart: " << svg_path << "\n";
+  if (!opt.json_out.empty()) out << "json: " << opt.json_out << "\n";
+  return exit_code::ok;
 }
 
 int run_trace_show(const ShowCommandOptions& opt, std::ostream& out, std::ostream& err) {

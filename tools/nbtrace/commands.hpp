@@ -7,3 +7,4 @@
 /// Registers a subcommand; the returned function runs it (exit code).
 std::function<int()> setup_diff(CLI::App& app);
 std::function<int()> setup_show(CLI::App& app);
+std::function<int()> setup_attribute(CLI::App& app);

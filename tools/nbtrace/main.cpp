@@ -1,4 +1,4 @@
-// nbtrace: trace diff and inspection. Subcommands: diff, show.
+// nbtrace: trace diff and inspection. Subcommands: diff, show, attribute.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(nbtrace::version()));
   auto run_diff = setup_diff(app);
   auto run_show = setup_show(app);
+  auto run_attribute = setup_attribute(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   }
   return nbtrace::guarded_main("nbtrace", [&] {
     if (app.got_subcommand("diff")) return run_diff();
+    if (app.got_subcommand("attribute")) return run_attribute();
     return run_show();
   });
 }

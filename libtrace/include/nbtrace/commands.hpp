@@ -54,6 +54,25 @@ struct DiffCommandOptions {
 /// common field agrees, 3 on a divergence.
 int run_trace_diff(const DiffCommandOptions& opt, std::ostream& out, std::ostream& err);
 
+struct AttributeCommandOptions {
+  std::string ref;
+  std::string test;
+  std::string ref_tag;
+  std::string test_tag;
+  std::string ref_label;   ///< default: "C" for TRACE_C, else the tag
+  std::string test_label;
+  std::vector<int> cells;  ///< Na Nb Nc, or empty to infer
+  std::vector<std::string> aliases;
+  std::string md_out;
+  std::string json_out;
+  std::string svg_out;     ///< default: beside --md, same stem
+  bool allow_malformed = false;
+};
+
+/// nbtrace attribute: explains the I_before_scaling gap; prints the
+/// narrative and ranked hypotheses, writes --md/--json/--svg. Returns 0.
+int run_trace_attribute(const AttributeCommandOptions& opt, std::ostream& out, std::ostream& err);
+
 struct ShowCommandOptions {
   std::string log;
   std::string tag;
