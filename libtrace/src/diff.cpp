@@ -187,7 +187,9 @@ class Differ {
     const auto& test_records = test_.trace->records();
     std::vector<bool> test_matched(test_records.size(), false);
     out.fields.reserve(ref_records.size());
-    out.components.reserve(ref_records.size() * 2);
+    std::size_t expected_components = 0;
+    for (const Record& r : ref_records) expected_components += std::max<std::uint32_t>(r.num_values, 1);
+    out.components.reserve(expected_components + expected_components / 8);
 
     // Traces of the same program list fields in the same order: try the next
     // unmatched test record first and build a hash index only on a miss.

@@ -168,7 +168,7 @@ class TraceParser {
   explicit TraceParser(Trace& trace) : t_(trace) {}
 
   void run() {
-    const std::string_view text = *t_.buffer_;
+    const std::string_view text = t_.buffer_->view;
     std::size_t pos = 0;
     std::uint32_t lineno = 0;
     while (pos < text.size()) {
@@ -529,36 +529,48 @@ class TraceParser {
   }
 };
 
-Trace parse_trace(std::string text, std::string display_path, const ParseOptions& options) {
-  Trace t;
-  t.path_ = std::move(display_path);
+void Trace::parse_into(Trace& t, const ParseOptions& options) {
+  const std::string_view text = t.buffer_->view;
   t.tag_ = options.tag.empty() ? detect_tag(text) : options.tag;
-  t.buffer_ = std::make_unique<const std::string>(std::move(text));
   if (!t.tag_.empty()) {
-    t.records_.reserve(t.buffer_->size() / 64);
-    t.values_.reserve(t.buffer_->size() / 24);
+    t.records_.reserve(text.size() / 64);
+    t.values_.reserve(text.size() / 20);
     TraceParser(t).run();
   } else {
     // No TRACE_<tag> line at all: count the lines for the report.
-    const auto& b = *t.buffer_;
-    t.stats_.lines = static_cast<std::uint64_t>(std::count(b.begin(), b.end(), '\n')) +
-                     ((!b.empty() && b.back() != '\n') ? 1 : 0);
+    t.stats_.lines = static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')) +
+                     ((!text.empty() && text.back() != '\n') ? 1 : 0);
     t.stats_.skipped_lines = t.stats_.lines;
   }
+}
+
+Trace parse_trace(std::string text, std::string display_path, const ParseOptions& options) {
+  Trace t;
+  t.path_ = std::move(display_path);
+  auto buf = std::make_unique<Trace::Text>();
+  buf->owned = std::move(text);
+  buf->view = buf->owned;
+  t.buffer_ = std::move(buf);
+  Trace::parse_into(t, options);
   return t;
 }
 
 Trace load_trace(const std::string& path, const ParseOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open trace log: " + std::strerror(errno));
-  std::string text;
   in.seekg(0, std::ios::end);
   const auto size = in.tellg();
   if (size < 0) throw InputError(path + ": cannot read trace log");
-  text.resize(static_cast<std::size_t>(size));
+  auto buf = std::make_unique<Trace::Text>();
+  buf->mapped.resize(static_cast<std::size_t>(size));
   in.seekg(0, std::ios::beg);
-  if (!in.read(text.data(), size)) throw InputError(path + ": cannot read trace log: " + std::strerror(errno));
-  return parse_trace(std::move(text), path, options);
+  if (!in.read(buf->mapped.data(), size)) throw InputError(path + ": cannot read trace log: " + std::strerror(errno));
+  buf->view = std::string_view(buf->mapped.data(), buf->mapped.size());
+  Trace t;
+  t.path_ = path;
+  t.buffer_ = std::move(buf);
+  Trace::parse_into(t, options);
+  return t;
 }
 
 void require_well_formed(const Trace& trace) {

@@ -82,8 +82,8 @@ struct DiffResult {
   const Trace* ref = nullptr;
   const Trace* test = nullptr;
   double tolerance_rel = 0;
-  std::vector<FieldResult> fields;  ///< reference line order, then test-only fields
-  std::vector<ComponentResult> components;
+  big_vector<FieldResult> fields;  ///< reference line order, then test-only fields
+  big_vector<ComponentResult> components;
   std::optional<std::size_t> first_divergence;  ///< index into fields
   std::vector<std::size_t> upstream;            ///< fields just before it, in order
   std::size_t num_divergent = 0;                ///< fields with a divergence

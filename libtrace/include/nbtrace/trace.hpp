@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "nbtrace/big_vector.hpp"
 #include <vector>
 
 namespace nbtrace {
@@ -100,6 +102,7 @@ struct ParseOptions {
 struct ParseOptions;
 class Trace;
 Trace parse_trace(std::string text, std::string display_path, const ParseOptions& options);
+Trace load_trace(const std::string& path, const ParseOptions& options);
 
 class Trace {
  public:
@@ -109,7 +112,7 @@ class Trace {
   /// TRACE_<tag> line at all.
   const std::string& tag() const { return tag_; }
 
-  const std::vector<Record>& records() const { return records_; }
+  const big_vector<Record>& records() const { return records_; }
   const NameTable& names() const { return names_; }
   std::string_view name(const Record& r) const { return names_[r.name_id]; }
   std::span<const double> values(const Record& r) const {
@@ -141,12 +144,19 @@ class Trace {
  private:
   friend class TraceParser;
   friend Trace parse_trace(std::string text, std::string display_path, const ParseOptions& options);
+  friend Trace load_trace(const std::string& path, const ParseOptions& options);
+  static void parse_into(Trace& t, const ParseOptions& options);
   std::string path_;
   std::string tag_;
   // The whole file, on the heap so record views survive moves of the Trace.
-  std::unique_ptr<const std::string> buffer_;
-  std::vector<Record> records_;
-  std::vector<double> values_;
+  struct Text {
+    std::string owned;         // text handed in by the caller
+    big_vector<char> mapped;   // or a file read into huge-page storage
+    std::string_view view;
+  };
+  std::unique_ptr<const Text> buffer_;
+  big_vector<Record> records_;
+  big_vector<double> values_;
   std::vector<std::string_view> keys_;
   std::vector<LoopCoord> loop_pool_;
   std::vector<std::uint32_t> loop_tuple_first_{0};  // per tuple id: index into loop_pool_
