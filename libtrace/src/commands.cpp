@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "nbtrace/atomic_file.hpp"
+#include "nbtrace/bundle.hpp"
 #include "nbtrace/diff.hpp"
 #include "nbtrace/error.hpp"
 #include "nbtrace/numbers.hpp"
@@ -59,6 +60,7 @@ Trace load_checked(const std::string& path, const std::string& tag, bool allow_m
 }  // namespace
 
 int run_compare_scaling(const CompareScalingOptions& opt, std::ostream& out, std::ostream& err) {
+  if (!opt.bundle_dir.empty()) return bundle::run_compare_scaling_in_bundle(opt, out, err);
   if (!(opt.tolerance_rel >= 0)) throw UsageError("--tolerance must be a non-negative number");
   const Trace c_trace = load_checked(opt.c_trace, "", opt.allow_malformed, err);
   const Trace test_trace = load_checked(opt.test_trace, "", opt.allow_malformed, err);

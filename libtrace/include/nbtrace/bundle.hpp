@@ -280,3 +280,14 @@ std::string findings_json(const AuditResult& r);
 int run_audit(const AuditOptions& opt, std::ostream& out, std::ostream& err);
 
 }  // namespace nbtrace::bundle
+
+namespace nbtrace {
+struct CompareScalingOptions;
+namespace bundle {
+/// compare_scaling_traces --bundle DIR [--seal]: copies traces from outside
+/// into the bundle, writes summary.md, metrics.json and run_metadata.json
+/// there, appends the run to commands.txt (failures too, with their exit
+/// code) and seals when asked. Returns run_compare_scaling's code.
+int run_compare_scaling_in_bundle(const CompareScalingOptions& opt, std::ostream& out, std::ostream& err);
+}  // namespace bundle
+}  // namespace nbtrace

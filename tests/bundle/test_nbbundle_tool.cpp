@@ -1,0 +1,147 @@
+// nbbundle and compare_scaling_traces --bundle as a user runs them.
+#include <nlohmann/json.hpp>
+
+#include "nbtrace/bundle.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+fs::path seed() { return nbtest::shared_dir() / "seed-bundle/20251008T212459Z/spec_baseline"; }
+}  // namespace
+
+TEST_CASE("nbbundle --help and every subcommand's --help") {
+  const auto top = nbtest::run_tool("nbbundle", {"--help"});
+  CHECK(top.exit_code == 0);
+  for (const char* sub : {"init", "record", "seal", "verify", "audit"}) {
+    CHECK(top.out.find(sub) != std::string::npos);
+    const auto r = nbtest::run_tool("nbbundle", {sub, "--help"});
+    CHECK_MESSAGE(r.exit_code == 0, sub);
+    CHECK(r.out.find("DIR") != std::string::npos);
+  }
+  CHECK(nbtest::run_tool("nbbundle", {}).exit_code == 1);
+  CHECK(nbtest::run_tool("nbbundle", {"verify"}).exit_code == 1);
+}
+
+TEST_CASE("init, record (first run, rerun, failure, capture), seal, verify, audit") {
+  nbtest::TempDir tmp;
+  const auto init = nbtest::run_tool("nbbundle", {"init", "runs", "--id", "20251008T212459Z"}, tmp.path());
+  CHECK(init.exit_code == 0);
+  CHECK(init.err.find("carries no bundle id") != std::string::npos);
+  CHECK(nbtest::run_tool("nbbundle", {"init", "20251008T212459Z", "--id", "20240101T000000Z"}, tmp.path()).exit_code ==
+        1);
+
+  const fs::path b = tmp / "20251008T212459Z";
+  CHECK(nbtest::run_tool("nbbundle", {"init", "20251008T212459Z"}, tmp.path()).exit_code == 0);
+  auto r = nbtest::run_tool("nbbundle", {"record", "20251008T212459Z", "--capture", "hello", "--", "sh", "-c",
+                                         "echo out; echo err >&2"},
+                            tmp.path());
+  CHECK(r.exit_code == 0);
+  CHECK(nbtest::read_file(b / "hello.stdout.log") == "out\n");
+  CHECK(nbtest::read_file(b / "hello.stderr.log") == "err\n");
+  r = nbtest::run_tool("nbbundle", {"record", ".", "--", "sh", "-c", "exit 3"}, b);
+  CHECK(r.exit_code == 3);  // record returns the command's code
+  r = nbtest::run_tool("nbbundle", {"record", ".", "--", "sh", "-c", "exit 3"}, b);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("recorded entry 3") != std::string::npos);
+  CHECK(r.err.find("rerun") != std::string::npos);
+  r = nbtest::run_tool("nbbundle", {"record", ".", "--", "no-such-program-nb"}, b);
+  CHECK(r.exit_code == 127);
+
+  const auto cmds = nbtrace::bundle::parse_commands(nbtest::read_file(b / "commands.txt"));
+  REQUIRE(cmds.entries.size() == 4);
+  CHECK(cmds.entries[0].command == "sh -c 'echo out; echo err >&2'");
+  CHECK(cmds.entries[0].fields.at("stdout") == "hello.stdout.log");
+  CHECK(cmds.entries[0].fields.at("cwd") == "..");
+  CHECK(cmds.entries[1].command == "(cd 20251008T212459Z && sh -c 'exit 3')");
+  CHECK(cmds.entries[1].fields.at("exit") == "3");
+  CHECK(cmds.entries[2].fields.at("run") == "rerun");
+  CHECK(cmds.entries[2].fields.at("of") == "2");
+  CHECK(cmds.entries[3].fields.at("exit") == "127");
+  // The recorded line re-runs from the bundle's parent.
+  CHECK(nbtest::run_process({"/bin/sh", "-c", cmds.entries[1].command}, tmp.path()).exit_code == 3);
+
+  r = nbtest::run_tool("nbbundle", {"seal", "20251008T212459Z"}, tmp.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("sealed 20251008T212459Z: 5 files") == 0);
+  r = nbtest::run_tool("nbbundle", {"verify", "--strict", "20251008T212459Z"}, tmp.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("sha256.txt: 5 listed, 5 OK, 0 FAILED, 0 MISSING, 0 REFUSED, 0 malformed, 0 not listed") !=
+        std::string::npos);
+  r = nbtest::run_tool("nbbundle", {"audit", "20251008T212459Z", "--json", "audit.json"}, tmp.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "audit 20251008T212459Z (generic bundle): clean\n");
+  CHECK(nlohmann::json::parse(nbtest::read_file(tmp / "audit.json"))["findings"].empty());
+
+  nbtest::write_file(b / "hello.stdout.log", "tampered\n");
+  r = nbtest::run_tool("nbbundle", {"verify", "20251008T212459Z"}, tmp.path());
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("hello.stdout.log: FAILED\n") != std::string::npos);
+  r = nbtest::run_tool("nbbundle", {"audit", "20251008T212459Z"}, tmp.path());
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("B003 error   hello.stdout.log: SHA-256 ") == 0);
+  CHECK(nbtest::run_tool("nbbundle", {"verify", "no-such-bundle"}, tmp.path()).exit_code == 5);
+}
+
+TEST_CASE("nbbundle on the seed bundle: verify and audit output") {
+  if (!nbtest::require_shared("seed bundle via nbbundle")) return;
+  auto r = nbtest::run_tool("nbbundle", {"verify", seed().string()});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out == "analysis_20251008T212459Z.md: MISSING\nc_trace_scaling.log: OK\ncollect.log: OK\ncommands.txt: OK\n"
+                 "env.json: OK\ngit_sha.txt: OK\nmetrics.json: OK\nsummary.md: OK\nsummary_addendum.md: MISSING\n"
+                 "trace_py_scaling.log: OK\nsha256.txt: 10 listed, 8 OK, 0 FAILED, 2 MISSING, 0 REFUSED\n");
+  nbtest::TempDir tmp;
+  r = nbtest::run_tool("nbbundle", {"audit", seed().string(), "--json", (tmp / "a.json").string()});
+  CHECK(r.exit_code == 4);
+  const auto j = nlohmann::json::parse(nbtest::read_file(tmp / "a.json"));
+  CHECK(j["findings"].size() == 8);
+  CHECK(j["errors"] == 7);
+  CHECK(j["kind"] == "scaling");
+}
+
+TEST_CASE("compare_scaling_traces --bundle --seal makes a bundle that audits clean and passes sha256sum -c") {
+  if (!nbtest::require_shared("seed traces for compare_scaling_traces --bundle")) return;
+  nbtest::TempDir tmp;
+  fs::create_directories(tmp / "traces");
+  fs::copy_file(seed() / "c_trace_scaling.log", tmp / "traces/c_trace_scaling.log");
+  fs::copy_file(seed() / "trace_py_scaling.log", tmp / "traces/trace_py_scaling.log");
+  const std::vector<std::string> args{"--c", "traces/c_trace_scaling.log", "--py", "traces/trace_py_scaling.log",
+                                      "--bundle", "runs/20251008T212459Z", "--seal"};
+  auto r = nbtest::run_tool("compare_scaling_traces", args, tmp.path());
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const fs::path b = tmp / "runs/20251008T212459Z";
+  CHECK(nbtest::read_file(b / "metrics.json") == nbtest::read_file(seed() / "metrics.json"));
+  const auto meta = nlohmann::json::parse(nbtest::read_file(b / "run_metadata.json"));
+  CHECK(meta["c_trace"] == "c_trace_scaling.log");
+  CHECK(meta["py_trace"] == "trace_py_scaling.log");
+
+  const auto cmds = nbtrace::bundle::parse_commands(nbtest::read_file(b / "commands.txt"));
+  REQUIRE(cmds.entries.size() == 1);
+  CHECK(cmds.entries[0].command ==
+        "(cd .. && compare_scaling_traces --c traces/c_trace_scaling.log --py traces/trace_py_scaling.log --bundle "
+        "runs/20251008T212459Z --seal)");
+  CHECK(cmds.entries[0].fields.at("exit") == "0");
+  CHECK(cmds.entries[0].fields.at("run") == "first");
+
+  r = nbtest::run_tool("nbbundle", {"audit", "runs/20251008T212459Z"}, tmp.path());
+  CHECK_MESSAGE(r.exit_code == 0, r.out);
+  CHECK(r.out == "audit runs/20251008T212459Z (scaling bundle): clean\n");
+  const auto sum = nbtest::run_process({"/usr/bin/env", "sha256sum", "-c", "--strict", "sha256.txt"}, b);
+  CHECK_MESSAGE(sum.exit_code == 0, sum.out << sum.err);
+
+  // Run it again: a rerun entry; a failing run is recorded with its code.
+  r = nbtest::run_tool("compare_scaling_traces", args, tmp.path());
+  CHECK(r.exit_code == 0);
+  r = nbtest::run_tool("compare_scaling_traces",
+                       {"--c", "traces/c_trace_scaling.log", "--py", "traces/none.log", "--bundle", "runs/20251008T212459Z"},
+                       tmp.path());
+  CHECK(r.exit_code == 5);
+  const auto after = nbtrace::bundle::parse_commands(nbtest::read_file(b / "commands.txt"));
+  REQUIRE(after.entries.size() == 3);
+  CHECK(after.entries[1].fields.at("run") == "rerun");
+  CHECK(after.entries[1].fields.at("of") == "1");
+  CHECK(after.entries[2].fields.at("exit") == "5");
+  CHECK(nbtest::run_tool("compare_scaling_traces", {"--c", "a", "--py", "b"}, tmp.path()).exit_code == 1);
+  CHECK(nbtest::run_tool("compare_scaling_traces", {"--c", "a", "--py", "b", "--out", "x.md", "--seal"}, tmp.path())
+            .exit_code == 1);
+}
