@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <map>
 #include <set>
 
 #include "bundle_internal.hpp"
@@ -31,12 +32,12 @@ struct Auditor {
   const AuditOptions& opt;
   RootDir root;
   std::vector<BundleFile> files;
-  std::set<std::string> present;
+  std::map<std::string, const BundleFile*> present;
   AuditResult result;
 
   explicit Auditor(const AuditOptions& o) : opt(o), root(o.dir) {
     files = list_files(root.canonical);
-    for (const BundleFile& f : files) present.insert(f.path);
+    for (const BundleFile& f : files) present[f.path] = &f;
   }
 
   void add(std::string_view code, Severity sev, std::string file, std::string message) {
@@ -44,10 +45,8 @@ struct Auditor {
   }
 
   const BundleFile* find(const std::string& path) const {
-    for (const BundleFile& f : files) {
-      if (f.path == path) return &f;
-    }
-    return nullptr;
+    const auto it = present.find(path);
+    return it == present.end() ? nullptr : it->second;
   }
 
   /// Reads a bundle file for a content check; nullopt when absent or unsafe.

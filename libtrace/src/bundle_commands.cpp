@@ -144,8 +144,7 @@ FolderLock::~FolderLock() { ::close(fd_); }
 
 // ---------------------------------------------------------------- processes
 
-ProcessOutput run_capture(const std::vector<std::string>& argv, const fs::path& cwd) {
-  (void)cwd;  // callers pass the folder through the program's own option (git -C)
+ProcessOutput run_capture(const std::vector<std::string>& argv) {
   ProcessOutput r;
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return r;
@@ -184,13 +183,13 @@ ProcessOutput run_capture(const std::vector<std::string>& argv, const fs::path& 
 
 GitState git_state(const fs::path& cwd) {
   GitState g;
-  const ProcessOutput head = run_capture({"git", "-C", cwd.string(), "rev-parse", "HEAD"}, cwd);
+  const ProcessOutput head = run_capture({"git", "-C", cwd.string(), "rev-parse", "HEAD"});
   std::string sha = head.out;
   while (!sha.empty() && (sha.back() == '\n' || sha.back() == '\r')) sha.pop_back();
   if (head.exit_code == 0 && (sha.size() == 40 || sha.size() == 64)) {
     g.sha = sha;
     const ProcessOutput st =
-        run_capture({"git", "-C", cwd.string(), "status", "--porcelain", "--untracked-files=no"}, cwd);
+        run_capture({"git", "-C", cwd.string(), "status", "--porcelain", "--untracked-files=no"});
     g.dirty = st.exit_code != 0 || !st.out.empty();
     return g;
   }
@@ -368,35 +367,43 @@ void check_capture_name(const std::string& name) {
   }
 }
 
-struct Capture {
-  fs::path final_path, temp_path;
-  std::string rel;
-  int fd = -1;
-};
-
-Capture open_capture(const fs::path& bundle, const std::string& rel) {
-  Capture c;
-  c.rel = rel;
-  c.final_path = bundle / rel;
-  std::error_code ec;
-  fs::create_directories(c.final_path.parent_path(), ec);
-  c.temp_path = c.final_path;
-  c.temp_path += ".tmp." + std::to_string(::getpid());
-  c.fd = ::open(c.temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (c.fd < 0) throw OutputError(c.temp_path.string() + ": cannot create: " + std::strerror(errno));
-  return c;
-}
-
-void commit_capture(Capture& c) {
-  ::fsync(c.fd);
-  ::close(c.fd);
-  c.fd = -1;
-  if (::rename(c.temp_path.c_str(), c.final_path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(c.temp_path.c_str());
-    throw OutputError(c.final_path.string() + ": cannot replace: " + std::strerror(e));
+/// A capture file: written under a temporary name while the command runs,
+/// renamed into place by commit(); removed if never committed.
+class Capture {
+ public:
+  Capture(const fs::path& bundle, std::string rel) : rel_(std::move(rel)), final_(bundle / rel_) {
+    std::error_code ec;
+    fs::create_directories(final_.parent_path(), ec);
+    temp_ = final_;
+    temp_ += ".tmp." + std::to_string(::getpid());
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw OutputError(temp_.string() + ": cannot create: " + std::strerror(errno));
   }
-}
+  ~Capture() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& rel() const { return rel_; }
+  void commit() {
+    ::fsync(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    if (::rename(temp_.c_str(), final_.c_str()) != 0) {
+      throw OutputError(final_.string() + ": cannot replace: " + std::strerror(errno));
+    }
+    committed_ = true;
+  }
+
+ private:
+  std::string rel_;
+  fs::path final_, temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
 
 /// Runs argv with stdin inherited and stdout/stderr to the given fds (-1:
 /// inherited). While it runs, this process ignores SIGINT/SIGQUIT so that
@@ -463,16 +470,16 @@ int run_record(const RecordOptions& opt, std::ostream& out, std::ostream& err) {
   run.start_utc = utc_now_iso();
   std::optional<Capture> cap_out, cap_err;
   if (!opt.capture.empty()) {
-    cap_out = open_capture(bundle, opt.capture + ".stdout.log");
-    cap_err = open_capture(bundle, opt.capture + ".stderr.log");
-    run.stdout_file = cap_out->rel;
-    run.stderr_file = cap_err->rel;
+    cap_out.emplace(bundle, opt.capture + ".stdout.log");
+    cap_err.emplace(bundle, opt.capture + ".stderr.log");
+    run.stdout_file = cap_out->rel();
+    run.stderr_file = cap_err->rel();
   }
   const auto t0 = std::chrono::steady_clock::now();
-  run.exit_code = spawn_and_wait(opt.argv, cap_out ? cap_out->fd : -1, cap_err ? cap_err->fd : -1, err);
+  run.exit_code = spawn_and_wait(opt.argv, cap_out ? cap_out->fd() : -1, cap_err ? cap_err->fd() : -1, err);
   run.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (cap_out) commit_capture(*cap_out);
-  if (cap_err) commit_capture(*cap_err);
+  if (cap_out) cap_out->commit();
+  if (cap_err) cap_err->commit();
 
   const AppendResult r = append_command(bundle, run);
   err << "nbbundle: recorded entry " << r.number << " in " << (bundle / kCommandsName).string() << " ("

@@ -36,8 +36,8 @@ struct FileDigest {
 FileDigest hash_beneath(int root_fd, const std::string& rel, std::vector<char>& buffer);
 
 /// Reads at most about `limit` bytes of a regular file beneath root_fd;
-/// throws InputError naming `rel`.
-std::string read_beneath(int root_fd, const std::string& rel, std::uint64_t limit);
+/// throws InputError naming `shown` (default: rel).
+std::string read_beneath(int root_fd, const std::string& rel, std::uint64_t limit, const std::string& shown = {});
 
 /// An exclusive flock on the bundle folder for its lifetime: record and seal
 /// of one bundle never interleave their read-modify-write.
@@ -56,8 +56,8 @@ struct ProcessOutput {
   int exit_code = -1;  ///< 127: could not start
   std::string out;
 };
-/// Runs argv (PATH lookup) in cwd with stdin from /dev/null and stderr
-/// discarded; returns its exit code and stdout.
-ProcessOutput run_capture(const std::vector<std::string>& argv, const fs::path& cwd);
+/// Runs argv (PATH lookup) with stdin from /dev/null and stderr discarded;
+/// returns its exit code and stdout.
+ProcessOutput run_capture(const std::vector<std::string>& argv);
 
 }  // namespace nbtrace::bundle

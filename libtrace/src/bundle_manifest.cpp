@@ -321,13 +321,14 @@ FileDigest hash_beneath(int root_fd, const std::string& rel, std::vector<char>& 
   return d;
 }
 
-std::string read_beneath(int root_fd, const std::string& rel, std::uint64_t limit) {
+std::string read_beneath(int root_fd, const std::string& rel, std::uint64_t limit, const std::string& shown_in) {
+  const std::string& shown = shown_in.empty() ? rel : shown_in;
   const int fd = open_beneath(root_fd, rel);
-  if (fd < 0) throw InputError(rel + ": cannot open: " + std::strerror(-fd));
+  if (fd < 0) throw InputError(shown + ": cannot open: " + std::strerror(-fd));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw InputError(rel + ": not a regular file");
+    throw InputError(shown + ": not a regular file");
   }
   ::fcntl(fd, F_SETFL, 0);
   std::string out;
@@ -339,7 +340,7 @@ std::string read_beneath(int root_fd, const std::string& rel, std::uint64_t limi
       if (errno == EINTR) continue;
       const int e = errno;
       ::close(fd);
-      throw InputError(rel + ": read error: " + std::strerror(e));
+      throw InputError(shown + ": read error: " + std::strerror(e));
     }
     out.append(buf, static_cast<std::size_t>(n));
     if (out.size() > limit) break;
@@ -411,15 +412,9 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
   if (classify_entry(root.canonical, manifest) != EntrySafety::safe) {
     throw UsageError("--manifest " + manifest + ": must name a file inside the bundle");
   }
-  const fs::path shown = dir / manifest;
-  std::string text;
-  try {
-    text = read_beneath(root.fd, manifest, std::uint64_t{1} << 30);
-  } catch (const InputError& e) {
-    throw InputError(shown.string() + ": " + std::string(e.what()).substr(manifest.size() + 2));
-  }
-  Manifest m = parse_manifest(text);
-  if (m.entries.empty()) throw InputError(shown.string() + ": no properly formatted SHA-256 checksum lines found");
+  const std::string shown = (dir / manifest).string();
+  Manifest m = parse_manifest(read_beneath(root.fd, manifest, std::uint64_t{1} << 30, shown));
+  if (m.entries.empty()) throw InputError(shown + ": no properly formatted SHA-256 checksum lines found");
 
   VerifyResult r;
   r.manifest = manifest;

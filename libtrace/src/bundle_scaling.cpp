@@ -1,6 +1,8 @@
 // compare_scaling_traces --bundle: the scaling comparison as a recorded,
 // self-contained bundle run.
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <ostream>
@@ -23,7 +25,7 @@ std::string bring_into_bundle(const fs::path& bundle, const std::string& trace) 
   const fs::path src = fs::weakly_canonical(fs::absolute(trace), ec);
   if (is_within(fs::weakly_canonical(fs::absolute(bundle)), src)) return trace;
   std::ifstream in(trace, std::ios::binary);
-  if (!in) throw InputError(trace + ": cannot read");
+  if (!in) throw InputError(trace + ": cannot read: " + std::strerror(errno));
   std::ostringstream content;
   content << in.rdbuf();
   const fs::path dest = bundle / fs::path(trace).filename();
