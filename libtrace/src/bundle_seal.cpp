@@ -61,31 +61,35 @@ std::string compiler() {
 #endif
 }
 
-json gpus() {
-  // NVIDIA's driver publishes model and version under /proc; no GPU, no key.
-  json list = json::array();
-  const std::string driver_line = [] {
-    std::ifstream in("/proc/driver/nvidia/version");
-    std::string l;
-    std::getline(in, l);
-    return l;
-  }();
+}  // namespace
+
+std::vector<GpuInfo> nvidia_gpus(const fs::path& proc_dir) {
+  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug ..."
+  // or "... Open Kernel Module for x86_64  550.54.14  Release Build ...":
+  // the driver version is the first dotted number.
   std::string driver;
-  if (const std::size_t at = driver_line.find("Kernel Module"); at != std::string::npos) {
-    std::istringstream words(driver_line.substr(at + 13));
-    words >> driver;
+  {
+    std::ifstream in(proc_dir / "version");
+    std::string first;
+    std::getline(in, first);
+    std::istringstream words(first);
+    for (std::string w; words >> w;) {
+      const bool dotted = w.find('.') != std::string::npos && std::isdigit(static_cast<unsigned char>(w[0])) &&
+                          w.find_first_not_of("0123456789.") == std::string::npos;
+      if (dotted) {
+        driver = w;
+        break;
+      }
+    }
   }
+  std::vector<GpuInfo> list;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
-    json g;
-    g["model"] = field_of(e.path() / "information", "Model", ':');
-    g["driver"] = driver.empty() ? json(nullptr) : json(driver);
-    list.push_back(std::move(g));
-  }
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(proc_dir / "gpus", ec)) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  for (const fs::path& d : dirs) list.push_back({field_of(d / "information", "Model", ':'), driver});
   return list;
 }
-
-}  // namespace
 
 std::string environment_json(std::string_view bundle_id, const GitState& git) {
   json env;
@@ -109,8 +113,11 @@ std::string environment_json(std::string_view bundle_id, const GitState& git) {
                {"machine", u.machine}};
   const std::string cpu = field_of("/proc/cpuinfo", "model name", ':');
   env["cpu"] = {{"model", cpu.empty() ? json(nullptr) : json(cpu)}, {"threads", std::thread::hardware_concurrency()}};
-  const json g = gpus();
-  if (!g.empty()) env["gpus"] = g;
+  json g = json::array();
+  for (const GpuInfo& gpu : nvidia_gpus()) {
+    g.push_back({{"model", gpu.model}, {"driver", gpu.driver.empty() ? json(nullptr) : json(gpu.driver)}});
+  }
+  if (!g.empty()) env["gpus"] = std::move(g);
   return env.dump(2) + "\n";
 }
 

@@ -210,3 +210,21 @@ TEST_CASE("verify gives the same verdicts on one thread and on several") {
   CHECK(one.count(Verdict::failed) == 1);
   CHECK(one.count(Verdict::missing) == 1);
 }
+
+TEST_CASE("nvidia_gpus reads the driver's /proc files (closed and open kernel module forms)") {
+  nbtest::TempDir proc;
+  CHECK(nvidia_gpus(proc.path()).empty());  // no driver: no GPU key in env.json
+  nbtest::write_file(proc / "version",
+                     "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release Build  (dvs-builder@U16)\n"
+                     "GCC version:  gcc version 12.2.0\n");
+  nbtest::write_file(proc / "gpus/0000:19:00.0/information",
+                     "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t 17\nGPU UUID: \t GPU-1\n");
+  nbtest::write_file(proc / "gpus/0000:3b:00.0/information", "Model: \t\t NVIDIA H200\n");
+  const auto gpus = nvidia_gpus(proc.path());
+  REQUIRE(gpus.size() == 2);
+  CHECK(gpus[0].model == "NVIDIA H100 80GB HBM3");
+  CHECK(gpus[0].driver == "550.54.14");
+  CHECK(gpus[1].model == "NVIDIA H200");
+  nbtest::write_file(proc / "version", "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\n");
+  CHECK(nvidia_gpus(proc.path())[0].driver == "535.104.05");
+}

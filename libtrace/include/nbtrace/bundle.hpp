@@ -136,6 +136,14 @@ GitState git_state(const fs::path& cwd);
 /// git_sha.txt content: sha, `-dirty` suffix, newline.
 std::string git_sha_text(const GitState& g);
 
+struct GpuInfo {
+  std::string model;
+  std::string driver;  ///< empty when unknown
+};
+/// NVIDIA GPUs as the driver lists them under `proc_dir` (normally
+/// /proc/driver/nvidia: version, gpus/*/information); empty without one.
+std::vector<GpuInfo> nvidia_gpus(const fs::path& proc_dir = "/proc/driver/nvidia");
+
 /// env.json: tool version, compiler and flags, OS, CPU model, threads, GPU
 /// and driver where present.
 std::string environment_json(std::string_view bundle_id, const GitState& git);
