@@ -18,4 +18,6 @@ head -c $((1024 * 1024 * 1024)) /dev/urandom | split -b 1073742 -d -a 3 - "$bund
 "$bin/nbbundle" init "$bundle" >/dev/null
 "$bin/nbbundle" seal "$bundle" >/dev/null
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(sha256sum --version | head -1)"
+echo "load average before: $(cut -d" " -f1-3 /proc/loadavg)"
 "$bin/bench_bundle_verify" "$bundle" "$reps"
+echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)"

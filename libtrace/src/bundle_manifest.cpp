@@ -409,10 +409,10 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
                              bool list_unlisted) {
   const RootDir root(dir);
   const std::string manifest(manifest_name);
-  if (classify_entry(root.canonical, manifest) != EntrySafety::safe) {
-    throw UsageError("--manifest " + manifest + ": must name a file inside the bundle");
-  }
   const std::string shown = (dir / manifest).string();
+  const EntrySafety safety = classify_entry(root.canonical, manifest);
+  if (safety == EntrySafety::symlink_escape) throw InputError(shown + ": symlink pointing outside the bundle; refused");
+  if (safety != EntrySafety::safe) throw UsageError("--manifest " + manifest + ": must name a file inside the bundle");
   Manifest m = parse_manifest(read_beneath(root.fd, manifest, std::uint64_t{1} << 30, shown));
   if (m.entries.empty()) throw InputError(shown + ": no properly formatted SHA-256 checksum lines found");
 

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nbtrace/bundle.hpp"
+#include "nbtrace/sha256.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -144,4 +145,67 @@ TEST_CASE("compare_scaling_traces --bundle --seal makes a bundle that audits cle
   CHECK(nbtest::run_tool("compare_scaling_traces", {"--c", "a", "--py", "b"}, tmp.path()).exit_code == 1);
   CHECK(nbtest::run_tool("compare_scaling_traces", {"--c", "a", "--py", "b", "--out", "x.md", "--seal"}, tmp.path())
             .exit_code == 1);
+}
+
+TEST_CASE("nbbundle verify and audit on tampered bundles: verdict lines and exit codes") {
+  nbtest::TempDir tmp;
+  const fs::path b = tmp / "20251008T212459Z";
+  nbtest::write_file(b / "data.log", "0123456789\n");
+  nbtest::write_file(b / "name with spaces.txt", "s\n");
+  nbtest::write_file(b / "empty.log", "");
+  REQUIRE(nbtest::run_tool("nbbundle", {"init", b.string()}).exit_code == 0);
+  REQUIRE(nbtest::run_tool("nbbundle", {"seal", b.string()}).exit_code == 0);
+  const std::string manifest = nbtest::read_file(b / "sha256.txt");
+  const auto verify = [&](std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"verify", b.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return nbtest::run_tool("nbbundle", args);
+  };
+  const auto audit_codes = [&] {
+    const auto r = nbtest::run_tool("nbbundle", {"audit", b.string(), "--json", "-"});
+    const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    std::string codes;
+    for (const auto& f : j["findings"]) codes += f["code"].get<std::string>() + " ";
+    return std::make_pair(r.exit_code, codes);
+  };
+  CHECK(verify({"--strict"}).exit_code == 0);
+  CHECK(audit_codes() == std::make_pair(0, std::string("B013 ")));  // nothing recorded yet: a warning
+
+  SUBCASE("symlink to /etc/passwd") {
+    fs::create_symlink("/etc/passwd", b / "passwd");
+    nbtest::write_file(b / "sha256.txt", manifest + nbtrace::sha256_hex(nbtest::read_file("/etc/passwd")) + "  passwd\n");
+    const auto r = verify();
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.find("passwd: REFUSED (symlink pointing outside the bundle)\n") != std::string::npos);
+    CHECK(audit_codes() == std::make_pair(4, std::string("B011 B013 ")));
+  }
+  SUBCASE("../ and absolute entries") {
+    nbtest::write_file(b / "sha256.txt", manifest + std::string(64, '0') + "  ../x\n" + std::string(64, '0') + "  /etc/hostname\n");
+    const auto r = verify();
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.find("../x: REFUSED ('..' leaves the bundle)\n") != std::string::npos);
+    CHECK(r.out.find("/etc/hostname: REFUSED (absolute path)\n") != std::string::npos);
+    CHECK(audit_codes() == std::make_pair(4, std::string("B011 B011 B013 ")));
+  }
+  SUBCASE("flipped byte, truncation, deletion, addition") {
+    nbtest::write_file(b / "data.log", "0123456789\r");
+    fs::resize_file(b / "name with spaces.txt", 1);
+    fs::remove(b / "empty.log");
+    nbtest::write_file(b / "added.txt", "new");
+    const auto r = verify();
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.find("data.log: FAILED\n") != std::string::npos);
+    CHECK(r.out.find("name with spaces.txt: FAILED\n") != std::string::npos);
+    CHECK(r.out.find("empty.log: MISSING\n") != std::string::npos);
+    CHECK(r.out.find("added.txt") == std::string::npos);  // not strict: unlisted files are not checked
+    CHECK(verify({"--strict"}).out.find("added.txt: NOT LISTED\n") != std::string::npos);
+    CHECK(audit_codes() == std::make_pair(4, std::string("B002 B003 B003 B004 B013 ")));
+  }
+  SUBCASE("a manifest that is a symlink out of the bundle is refused") {
+    fs::remove(b / "sha256.txt");
+    fs::create_symlink("/etc/passwd", b / "sha256.txt");
+    const auto r = verify();
+    CHECK(r.exit_code == 5);
+    CHECK(r.err.find("sha256.txt: symlink pointing outside the bundle; refused") != std::string::npos);
+  }
 }
