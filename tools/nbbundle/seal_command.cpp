@@ -9,6 +9,6 @@ std::function<int()> setup_seal(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "seal", "Write env.json and git_sha.txt, then sha256.txt over every other file (atomically, last).");
   cmd->add_option("DIR", opt->dir, "bundle folder")->required();
-  cmd->add_option("-j,--jobs", opt->threads, "hashing threads (default: all cores)");
+  cmd->add_option("-j,--jobs", opt->threads, "hashing threads (default: all cores)")->type_name("N");
   return [=] { return nbtrace::bundle::run_seal(*opt, std::cout, std::cerr); };
 }
