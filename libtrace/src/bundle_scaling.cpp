@@ -47,7 +47,7 @@ std::string bring_into_bundle(const fs::path& bundle, const std::string& trace) 
 
 int run_compare_scaling_in_bundle(const CompareScalingOptions& opt, std::ostream& out, std::ostream& err) {
   const fs::path bundle(opt.bundle_dir);
-  ensure_bundle(bundle, std::nullopt, err);
+  const std::string id = ensure_bundle(bundle, std::nullopt, err);
   RunRecord run;
   run.argv = opt.argv;
   run.cwd = fs::current_path();
@@ -59,6 +59,7 @@ int run_compare_scaling_in_bundle(const CompareScalingOptions& opt, std::ostream
   inner.bundle_dir.clear();
   inner.seal = false;
   inner.out_summary = (bundle / "summary.md").string();
+  inner.bundle_id = id;
   std::exception_ptr failure;
   try {
     inner.c_trace = bring_into_bundle(bundle, opt.c_trace);

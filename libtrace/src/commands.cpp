@@ -97,6 +97,7 @@ int run_compare_scaling(const CompareScalingOptions& opt, std::ostream& out, std
                             : nlohmann::ordered_json(nullptr);
   meta["pixel_source"] = pixel_source.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(pixel_source);
   meta["outputs"] = {summary_path.filename().string(), "metrics.json"};
+  if (!opt.bundle_id.empty()) meta["bundle_id"] = opt.bundle_id;
 
   AtomicFileSet files;
   files.add(summary_path, scaling_summary_markdown(cmp, relative_to(opt.c_trace, out_dir),

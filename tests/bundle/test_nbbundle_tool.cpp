@@ -48,9 +48,11 @@ TEST_CASE("init, record (first run, rerun, failure, capture), seal, verify, audi
   CHECK(r.err.find("rerun") != std::string::npos);
   r = nbtest::run_tool("nbbundle", {"record", ".", "--", "no-such-program-nb"}, b);
   CHECK(r.exit_code == 127);
+  r = nbtest::run_tool("nbbundle", {"record", ".", "--", "sh", "-c", "kill -TERM $$"}, b);
+  CHECK(r.exit_code == 143);  // killed by SIGTERM: 128 + 15, as sh reports it
 
   const auto cmds = nbtrace::bundle::parse_commands(nbtest::read_file(b / "commands.txt"));
-  REQUIRE(cmds.entries.size() == 4);
+  REQUIRE(cmds.entries.size() == 5);
   CHECK(cmds.entries[0].command == "sh -c 'echo out; echo err >&2'");
   CHECK(cmds.entries[0].fields.at("stdout") == "hello.stdout.log");
   CHECK(cmds.entries[0].fields.at("cwd") == "..");
@@ -59,6 +61,7 @@ TEST_CASE("init, record (first run, rerun, failure, capture), seal, verify, audi
   CHECK(cmds.entries[2].fields.at("run") == "rerun");
   CHECK(cmds.entries[2].fields.at("of") == "2");
   CHECK(cmds.entries[3].fields.at("exit") == "127");
+  CHECK(cmds.entries[4].fields.at("exit") == "143");
   // The recorded line re-runs from the bundle's parent.
   CHECK(nbtest::run_process({"/bin/sh", "-c", cmds.entries[1].command}, tmp.path()).exit_code == 3);
 
@@ -115,6 +118,7 @@ TEST_CASE("compare_scaling_traces --bundle --seal makes a bundle that audits cle
   const auto meta = nlohmann::json::parse(nbtest::read_file(b / "run_metadata.json"));
   CHECK(meta["c_trace"] == "c_trace_scaling.log");
   CHECK(meta["py_trace"] == "trace_py_scaling.log");
+  CHECK(meta["bundle_id"] == "20251008T212459Z");
 
   const auto cmds = nbtrace::bundle::parse_commands(nbtest::read_file(b / "commands.txt"));
   REQUIRE(cmds.entries.size() == 1);

@@ -27,6 +27,7 @@ struct CompareScalingOptions {
   /// its commands.txt (nbtrace/bundle.hpp).
   std::string bundle_dir;
   bool seal = false;                   ///< --seal: seal the bundle afterwards
+  std::string bundle_id;               ///< set by the bundle run: recorded in run_metadata.json
 };
 
 /// compare_scaling_traces: writes summary.md, metrics.json, run_metadata.json
