@@ -4,8 +4,6 @@
 #include <cmath>
 #include <functional>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <map>
@@ -17,7 +15,6 @@
 #include "nbtrace/error.hpp"
 #include "nbtrace/policy.hpp"
 #include "nbtrace/scaling.hpp"
-#include "nbtrace/sha256.hpp"
 #include "nbtrace/trace.hpp"
 
 namespace nbtrace::bundle {
@@ -69,77 +66,55 @@ struct Auditor {
 };
 
 void Auditor::check_manifest() {
+  // The same check as nbbundle verify, its verdicts turned into findings.
   const std::string& manifest = opt.manifest;
-  if (classify_entry(root.canonical, manifest) != EntrySafety::safe) {
-    throw UsageError("--manifest " + manifest + ": must name a file inside the bundle");
-  }
   if (!present.count(manifest)) {
     add(code::required_missing, Severity::error, manifest, "no manifest (run nbbundle seal)");
     return;
   }
-  const std::optional<std::string> text = read(manifest);
-  if (!text) {
-    add(code::required_missing, Severity::error, manifest, "manifest cannot be read");
+  VerifyResult v;
+  try {
+    v = verify_manifest(root.canonical, manifest, opt.threads, true);
+  } catch (const InputError& e) {
+    add(code::required_missing, Severity::error, manifest, e.what());
     return;
   }
-  const Manifest m = parse_manifest(*text);
-  for (const ManifestLineProblem& p : m.malformed) {
+  for (const ManifestLineProblem& p : v.malformed) {
     add(code::malformed_line, Severity::error, manifest,
         "line " + std::to_string(p.line) + ": improperly formatted: " + p.text);
   }
-  std::vector<std::size_t> non_gnu;
-  std::vector<std::size_t> to_hash;
-  std::set<std::string> listed;
-  for (std::size_t i = 0; i < m.entries.size(); ++i) {
-    const ManifestEntry& e = m.entries[i];
-    listed.insert(e.path);
-    if (e.format != LineFormat::gnu) non_gnu.push_back(e.line);
+  std::string non_gnu;
+  for (const VerifyItem& i : v.items) {
+    const ManifestEntry& e = i.entry;
+    const std::string line = "line " + std::to_string(e.line);
+    if (e.format != LineFormat::gnu) non_gnu += (non_gnu.empty() ? "" : ", ") + std::to_string(e.line);
     if (e.path == manifest) {
-      add(code::manifest_lists_itself, Severity::error, manifest,
-          "line " + std::to_string(e.line) + ": the manifest lists itself, so it can never verify");
+      add(code::manifest_lists_itself, Severity::error, manifest, line + ": the manifest lists itself, so it can never verify");
       continue;
     }
-    const EntrySafety s = classify_entry(root.canonical, e.path);
-    if (s != EntrySafety::safe) {
-      add(code::unsafe_entry, Severity::error, manifest,
-          "line " + std::to_string(e.line) + ": " + display_name(e.path) + ": " + std::string(safety_reason(s)) +
-              " (refused, not opened)");
-      continue;
+    const std::string where = "listed on " + line + " of " + manifest;
+    switch (i.verdict) {
+      case Verdict::ok: break;
+      case Verdict::missing: add(code::listed_missing, Severity::error, e.path, where + " but missing"); break;
+      case Verdict::refused:
+        add(code::unsafe_entry, Severity::error, manifest,
+            line + ": " + display_name(e.path) + ": " + i.detail + " (refused, not opened)");
+        break;
+      case Verdict::failed:
+        add(code::hash_mismatch, Severity::error, e.path,
+            i.hex.empty() ? where + " but cannot be hashed: " + i.detail
+                          : "SHA-256 " + i.hex.substr(0, 12) + "... differs from " + e.hex.substr(0, 12) + "... " + where);
+        break;
     }
-    to_hash.push_back(i);
   }
   if (!non_gnu.empty()) {
-    std::string lines;
-    for (std::size_t l : non_gnu) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
     add(code::manifest_format, Severity::warning, manifest,
-        "BSD, '*' or one-space lines accepted (lines " + lines + "); nbbundle seal writes GNU '<hex>  <name>' lines");
+        "BSD, '*' or one-space lines accepted (lines " + non_gnu + "); nbbundle seal writes GNU '<hex>  <name>' lines");
   }
-  std::vector<FileDigest> digests(to_hash.size());
-  parallel_for_files(to_hash.size(), opt.threads, [&](std::size_t k, std::vector<char>& buffer) {
-    digests[k] = hash_beneath(root.fd, m.entries[to_hash[k]].path, buffer);
-  });
-  for (std::size_t k = 0; k < to_hash.size(); ++k) {
-    const ManifestEntry& e = m.entries[to_hash[k]];
-    const FileDigest& d = digests[k];
-    const std::string where = "listed on line " + std::to_string(e.line) + " of " + manifest;
-    if (!d.ok && (d.error == ENOENT || d.error == ENOTDIR)) {
-      add(code::listed_missing, Severity::error, e.path, where + " but missing");
-    } else if (!d.ok && (d.error == EXDEV || d.error == ELOOP)) {
-      add(code::unsafe_entry, Severity::error, manifest,
-          "line " + std::to_string(e.line) + ": " + display_name(e.path) + ": symlink pointing outside the bundle " +
-              "(refused, not opened)");
-    } else if (!d.ok) {
-      add(code::hash_mismatch, Severity::error, e.path,
-          where + " but cannot be hashed: " + (d.error == EINVAL ? "not a regular file" : std::strerror(d.error)));
-    } else if (d.hex != e.hex) {
-      add(code::hash_mismatch, Severity::error, e.path,
-          "SHA-256 " + d.hex.substr(0, 12) + "... differs from " + e.hex.substr(0, 12) + "... " + where);
-    }
-  }
-  for (const BundleFile& f : files) {
-    if (f.path == manifest || listed.count(f.path)) continue;
-    add(code::not_covered, Severity::error, f.path,
-        "not covered by " + manifest + (f.escapes ? " (a symlink pointing outside the bundle)" : ""));
+  for (const std::string& path : v.unlisted) {
+    const BundleFile* f = find(path);
+    add(code::not_covered, Severity::error, path,
+        "not covered by " + manifest + (f && f->escapes ? " (a symlink pointing outside the bundle)" : ""));
   }
 }
 

@@ -414,7 +414,6 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
   if (safety == EntrySafety::symlink_escape) throw InputError(shown + ": symlink pointing outside the bundle; refused");
   if (safety != EntrySafety::safe) throw UsageError("--manifest " + manifest + ": must name a file inside the bundle");
   Manifest m = parse_manifest(read_beneath(root.fd, manifest, std::uint64_t{1} << 30, shown));
-  if (m.entries.empty()) throw InputError(shown + ": no properly formatted SHA-256 checksum lines found");
 
   VerifyResult r;
   r.manifest = manifest;
@@ -445,7 +444,7 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
         item.verdict = Verdict::failed;
         item.detail = d.error == EINVAL ? "not a regular file" : std::strerror(d.error);
       }
-    } else if (d.hex != item.entry.hex) {
+    } else if ((item.hex = d.hex) != item.entry.hex) {
       item.verdict = Verdict::failed;
       item.detail = item.entry.path == manifest ? "the manifest lists itself" : "";
     }
@@ -463,6 +462,9 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
 
 int run_verify(const VerifyOptions& opt, std::ostream& out, std::ostream& err) {
   const VerifyResult r = verify_manifest(opt.dir, opt.manifest, opt.threads, opt.strict);
+  if (r.items.empty()) {
+    throw InputError((fs::path(opt.dir) / r.manifest).string() + ": no properly formatted SHA-256 checksum lines found");
+  }
   for (const ManifestLineProblem& p : r.malformed) {
     err << "nbbundle: " << (opt.strict ? "error" : "warning") << ": " << r.manifest << ":" << p.line
         << ": improperly formatted line: " << p.text << "\n";

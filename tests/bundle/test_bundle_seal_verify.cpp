@@ -193,7 +193,8 @@ TEST_CASE("verify: BSD lines and the * marker are accepted with a warning; no va
   CHECK(err.str().find("bsd.txt:2: '*' binary marker accepted") != std::string::npos);
 
   nbtest::write_file(b.dir / "junk.txt", "nothing here\n");
-  CHECK_THROWS_AS(verify_manifest(b.dir, "junk.txt", 1, false), nbtrace::InputError);
+  CHECK(verify_manifest(b.dir, "junk.txt", 1, false).items.empty());
+  CHECK_THROWS_AS(run_verify(VerifyOptions{b.dir.string(), "junk.txt", false, 1}, out, err), nbtrace::InputError);
   CHECK_THROWS_AS(verify_manifest(b.dir, "absent.txt", 1, false), nbtrace::InputError);
   CHECK_THROWS_AS(verify_manifest(b.dir, "../x", 1, false), nbtrace::UsageError);
 }

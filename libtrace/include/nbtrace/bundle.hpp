@@ -91,6 +91,7 @@ struct VerifyItem {
   ManifestEntry entry;
   Verdict verdict = Verdict::ok;
   std::string detail;  ///< why it failed, missing or was refused
+  std::string hex;     ///< the file's digest, when it could be hashed
 };
 
 struct VerifyResult {
@@ -112,13 +113,14 @@ struct VerifyOptions {
 
 /// Checks every listed file (in parallel). With list_unlisted, also lists
 /// the files present but not listed (the manifest itself excluded).
-/// Throws InputError when the folder or manifest cannot be read or the
-/// manifest has no valid line.
+/// Throws InputError when the folder or manifest cannot be read, UsageError
+/// when `manifest` names a path outside the folder.
 VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest, unsigned threads, bool list_unlisted);
 
 /// nbbundle verify: one `<name>: OK|FAILED|MISSING|REFUSED` line per listed
 /// file, then a summary. Returns 0 when every listed file verifies (and,
-/// with strict, no malformed line and no unlisted file), else 4.
+/// with strict, no malformed line and no unlisted file), else 4. Throws
+/// InputError (5) when the manifest has no valid line, as sha256sum fails.
 int run_verify(const VerifyOptions& opt, std::ostream& out, std::ostream& err);
 
 // ---------------------------------------------------------------- git, env
