@@ -1,5 +1,7 @@
 // nbbundle and compare_scaling_traces --bundle as a user runs them.
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "nbtrace/bundle.hpp"
 #include "nbtrace/sha256.hpp"
@@ -212,4 +214,29 @@ TEST_CASE("nbbundle verify and audit on tampered bundles: verdict lines and exit
     CHECK(r.exit_code == 5);
     CHECK(r.err.find("sha256.txt: symlink pointing outside the bundle; refused") != std::string::npos);
   }
+}
+
+TEST_CASE("concurrent records of one bundle keep every entry") {
+  nbtest::TempDir tmp;
+  REQUIRE(nbtest::run_tool("nbbundle", {"init", "20251008T212459Z"}, tmp.path()).exit_code == 0);
+  std::vector<std::thread> runs;
+  std::vector<int> codes(6, -1);
+  for (int i = 0; i < 6; ++i) {
+    runs.emplace_back([&, i] {
+      codes[i] = nbtest::run_tool("nbbundle", {"record", "20251008T212459Z", "--", "sh", "-c", "exit " + std::to_string(i)},
+                                  tmp.path())
+                     .exit_code;
+    });
+  }
+  for (auto& t : runs) t.join();
+  for (int i = 0; i < 6; ++i) CHECK(codes[i] == i);
+  const auto cmds = nbtrace::bundle::parse_commands(nbtest::read_file(tmp / "20251008T212459Z/commands.txt"));
+  REQUIRE(cmds.entries.size() == 6);
+  std::set<std::string> exits, numbers;
+  for (const auto& e : cmds.entries) {
+    exits.insert(e.fields.at("exit"));
+    numbers.insert(e.fields.at("n"));
+  }
+  CHECK(exits == std::set<std::string>{"0", "1", "2", "3", "4", "5"});
+  CHECK(numbers == std::set<std::string>{"1", "2", "3", "4", "5", "6"});
 }
