@@ -33,23 +33,20 @@ bool is_bundle_id(std::string_view s) noexcept {
   return true;
 }
 
-std::string bundle_id_now() {
+namespace {
+std::string utc_now(const char* format) {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
+}  // namespace
 
-std::string utc_now_iso() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string bundle_id_now() { return utc_now("%Y%m%dT%H%M%SZ"); }
+
+std::string utc_now_iso() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 
 std::optional<std::string> bundle_id_from_path(const fs::path& dir) {
   // Ids sit in the bundle folder's name or, for sub-bundles such as
