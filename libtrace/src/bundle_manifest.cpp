@@ -397,11 +397,6 @@ std::size_t VerifyResult::count(Verdict v) const {
 
 bool VerifyResult::all_ok() const { return count(Verdict::ok) == items.size(); }
 
-std::size_t VerifyResult::non_gnu_lines() const {
-  return static_cast<std::size_t>(std::count_if(
-      items.begin(), items.end(), [](const VerifyItem& i) { return i.entry.format != LineFormat::gnu; }));
-}
-
 VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name, unsigned threads,
                              bool list_unlisted) {
   const RootDir root(dir);

@@ -101,7 +101,6 @@ struct VerifyResult {
   std::vector<std::string> unlisted;  ///< filled with list_unlisted
   std::size_t count(Verdict v) const;
   bool all_ok() const;
-  std::size_t non_gnu_lines() const;  ///< BSD, '*' or one-space lines
 };
 
 struct VerifyOptions {
