@@ -124,40 +124,6 @@ bool is_text_kind(const std::string& path) {
   return ext == ".json" || ext == ".txt" || ext == ".md";
 }
 
-bool path_boundary(char c) { return std::string_view(" \t\"'`=:(,[<>{|;").find(c) != std::string_view::npos; }
-bool path_end(char c) {
-  return std::isspace(static_cast<unsigned char>(c)) || std::string_view("\"'`),;]>|}").find(c) != std::string_view::npos;
-}
-
-/// Absolute paths in one line: `/a/b…` (two components or more) after a
-/// boundary, except system paths that mean the same on every machine, and
-/// drive paths `C:\…`.
-std::vector<std::string> absolute_paths(std::string_view line) {
-  static constexpr std::string_view portable[] = {"/dev/", "/proc/", "/sys/", "/bin/", "/usr/bin/", "/etc/"};
-  std::vector<std::string> found;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const bool at_boundary = i == 0 || path_boundary(line[i - 1]);
-    if (!at_boundary) continue;
-    std::size_t end = i;
-    while (end < line.size() && !path_end(line[end])) ++end;
-    const std::string_view tok = line.substr(i, end - i);
-    const bool unix_path = tok.size() > 3 && tok[0] == '/' && (std::isalnum(static_cast<unsigned char>(tok[1])) ||
-                                                               tok[1] == '_' || tok[1] == '.' || tok[1] == '~') &&
-                           tok.find('/', 1) != std::string_view::npos && tok.find('/', 1) + 1 < tok.size();
-    const bool drive_path = tok.size() > 3 && std::isalpha(static_cast<unsigned char>(tok[0])) && tok[1] == ':' &&
-                            tok[2] == '\\' && std::isalnum(static_cast<unsigned char>(tok[3]));
-    if (unix_path) {
-      const bool is_portable = std::any_of(std::begin(portable), std::end(portable),
-                                           [&](std::string_view p) { return tok.starts_with(p); });
-      if (!is_portable) found.emplace_back(tok);
-    } else if (drive_path) {
-      found.emplace_back(tok);
-    }
-    if (unix_path || drive_path) i = end;
-  }
-  return found;
-}
-
 /// Ids (YYYYMMDDTHHMMSSZ) in a line that refer to this bundle's own folder:
 /// `<id>/<leaf>` for a sub-bundle such as 20251008T212459Z/spec_baseline,
 /// or `<id>/<one of its files>` when the folder is named by its id.
@@ -194,7 +160,7 @@ void Auditor::check_text_files(const std::optional<std::string>& folder_id) {
           std::string_view(*text).substr(start, nl == std::string::npos ? std::string::npos : nl - start);
       start = nl == std::string::npos ? text->size() : nl + 1;
       ++line_no;
-      for (const std::string& p : absolute_paths(line)) {
+      for (const std::string& p : machine_paths(line)) {
         if (reported++ < 10) {
           add(code::absolute_path, Severity::error, f.path,
               "line " + std::to_string(line_no) + ": absolute path " + p + " (bundles must be relocatable)");

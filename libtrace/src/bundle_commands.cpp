@@ -457,9 +457,9 @@ int run_record(const RecordOptions& opt, std::ostream& out, std::ostream& err) {
   const fs::path bundle(opt.dir);
   ensure_bundle(bundle, std::nullopt, err);
   for (const std::string& a : opt.argv) {
-    if (!a.empty() && a.front() == '/') {
-      err << "nbbundle: warning: argument " << a << " is an absolute path; the entry will not re-run on another "
-          << "machine and audit reports it (B005)\n";
+    for (const std::string& p : machine_paths(a)) {
+      err << "nbbundle: warning: " << p << " is an absolute path; the entry will not re-run on another machine "
+          << "and audit reports it (B005)\n";
     }
   }
 

@@ -20,6 +20,9 @@ struct RootDir {
   int fd = -1;
 };
 
+/// Characters that end a path token in text (space, quotes, brackets, …).
+bool path_end(char c);
+
 /// True when `p` (canonical) is `root` or below it.
 bool is_within(const fs::path& root, const fs::path& p);
 

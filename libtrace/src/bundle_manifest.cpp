@@ -346,6 +346,42 @@ std::string read_beneath(int root_fd, const std::string& rel, std::uint64_t limi
   return out;
 }
 
+// ---------------------------------------------------------------- machine paths (B005)
+
+namespace {
+bool path_boundary(char c) { return std::string_view(" \t\"'`=:(,[<>{|;").find(c) != std::string_view::npos; }
+}  // namespace
+
+bool path_end(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) || std::string_view("\"'`),;]>|}").find(c) != std::string_view::npos;
+}
+
+std::vector<std::string> machine_paths(std::string_view line) {
+  static constexpr std::string_view portable[] = {"/dev/", "/proc/", "/sys/", "/bin/", "/usr/bin/", "/etc/"};
+  std::vector<std::string> found;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const bool at_boundary = i == 0 || path_boundary(line[i - 1]);
+    if (!at_boundary) continue;
+    std::size_t end = i;
+    while (end < line.size() && !path_end(line[end])) ++end;
+    const std::string_view tok = line.substr(i, end - i);
+    const bool unix_path = tok.size() > 3 && tok[0] == '/' && (std::isalnum(static_cast<unsigned char>(tok[1])) ||
+                                                               tok[1] == '_' || tok[1] == '.' || tok[1] == '~') &&
+                           tok.find('/', 1) != std::string_view::npos && tok.find('/', 1) + 1 < tok.size();
+    const bool drive_path = tok.size() > 3 && std::isalpha(static_cast<unsigned char>(tok[0])) && tok[1] == ':' &&
+                            tok[2] == '\\' && std::isalnum(static_cast<unsigned char>(tok[3]));
+    if (unix_path) {
+      const bool is_portable = std::any_of(std::begin(portable), std::end(portable),
+                                           [&](std::string_view p) { return tok.starts_with(p); });
+      if (!is_portable) found.emplace_back(tok);
+    } else if (drive_path) {
+      found.emplace_back(tok);
+    }
+    if (unix_path || drive_path) i = end;
+  }
+  return found;
+}
+
 // ---------------------------------------------------------------- inventory
 
 std::vector<BundleFile> list_files(const fs::path& root_in) {

@@ -50,7 +50,16 @@ TEST_CASE("init, record (first run, rerun, failure, capture), seal, verify, audi
   CHECK(r.err.find("rerun") != std::string::npos);
   r = nbtest::run_tool("nbbundle", {"record", ".", "--", "no-such-program-nb"}, b);
   CHECK(r.exit_code == 127);
-  r = nbtest::run_tool("nbbundle", {"record", ".", "--", "sh", "-c", "kill -TERM $$"}, b);
+  // Absolute paths: record warns about the ones audit reports (B005), not /bin/sh.
+  r = nbtest::run_tool("nbbundle", {"record", "../scratch", "--", "/bin/sh", "-c", "true", "--out=/scratch/u1/x"}, b);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("warning: /scratch/u1/x is an absolute path") != std::string::npos);
+  CHECK(r.err.find("/bin/sh is") == std::string::npos);
+  r = nbtest::run_tool("nbbundle", {"audit", "../scratch", "--kind", "generic"}, b);
+  CHECK(r.out.find("B005 error   commands.txt: line 6: absolute path /scratch/u1/x (bundles must be relocatable)\n") !=
+        std::string::npos);
+  CHECK(r.out.find("/bin/sh (") == std::string::npos);
+    r = nbtest::run_tool("nbbundle", {"record", ".", "--", "sh", "-c", "kill -TERM $$"}, b);
   CHECK(r.exit_code == 143);  // killed by SIGTERM: 128 + 15, as sh reports it
 
   const auto cmds = nbtrace::bundle::parse_commands(nbtest::read_file(b / "commands.txt"));

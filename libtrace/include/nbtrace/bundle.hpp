@@ -69,6 +69,13 @@ enum class EntrySafety { safe, absolute, dotdot, empty, symlink_escape };
 EntrySafety classify_entry(const fs::path& root, std::string_view path);
 std::string_view safety_reason(EntrySafety s) noexcept;
 
+/// Absolute paths in a line of text that tie it to one machine (audit code
+/// B005): `/a/b…` with two components or more after a boundary (start,
+/// space, quote, `=`, `:`, `(`, …) and drive paths `C:\…`; system paths that
+/// mean the same everywhere (/dev/, /proc/, /sys/, /bin/, /usr/bin/, /etc/)
+/// are left out.
+std::vector<std::string> machine_paths(std::string_view line);
+
 // ---------------------------------------------------------------- files
 
 struct BundleFile {
