@@ -102,7 +102,7 @@ TEST_CASE("list_files lists every file sorted, marks escaping symlinks, skips fo
 
 TEST_CASE("machine_paths finds the absolute paths that tie text to one machine") {
   using V = std::vector<std::string>;
-  CHECK(machine_paths("\"c_trace\": \"/home/u/runs/c.log\",") == V{"/home/u/runs/c.log"});
+  CHECK(machine_paths("\"c_trace\": \"/Users/u/runs/c.log\",") == V{"/Users/u/runs/c.log"});
   CHECK(machine_paths("--out=/scratch/u1/x and `/opt/nb/bin` (/tmp/a/b)") == V{"/scratch/u1/x", "/opt/nb/bin", "/tmp/a/b"});
   CHECK(machine_paths("C:\\Users\\bob\\x") == V{"C:\\Users\\bob\\x"});
   CHECK(machine_paths("cmd 2>/dev/null; /bin/sh -c x; /usr/bin/env python; /etc/passwd").empty());
