@@ -10,6 +10,7 @@
 
 #include "nbtrace/atomic_file.hpp"
 #include "nbtrace/attribute.hpp"
+#include "nbtrace/bundle.hpp"
 #include "nbtrace/diff.hpp"
 #include "nbtrace/error.hpp"
 #include "nbtrace/numbers.hpp"
@@ -61,6 +62,7 @@ Trace load_checked(const std::string& path, const std::string& tag, bool allow_m
 }  // namespace
 
 int run_compare_scaling(const CompareScalingOptions& opt, std::ostream& out, std::ostream& err) {
+  if (!opt.bundle_dir.empty()) return bundle::run_compare_scaling_in_bundle(opt, out, err);
   if (!(opt.tolerance_rel >= 0)) throw UsageError("--tolerance must be a non-negative number");
   const Trace c_trace = load_checked(opt.c_trace, "", opt.allow_malformed, err);
   const Trace test_trace = load_checked(opt.test_trace, "", opt.allow_malformed, err);
@@ -97,6 +99,7 @@ int run_compare_scaling(const CompareScalingOptions& opt, std::ostream& out, std
                             : nlohmann::ordered_json(nullptr);
   meta["pixel_source"] = pixel_source.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(pixel_source);
   meta["outputs"] = {summary_path.filename().string(), "metrics.json"};
+  if (!opt.bundle_id.empty()) meta["bundle_id"] = opt.bundle_id;
 
   AtomicFileSet files;
   files.add(summary_path, scaling_summary_markdown(cmp, relative_to(opt.c_trace, out_dir),

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Compare the scaling chain (I_before_scaling, r_e_sqr, fluence, steps, capture_fraction, polar, omega, "
       "cos_2theta, I_pixel_final) of a C trace and a PyTorch or C++ trace of the same pixel.\n"
-      "Writes summary.md (the --out path), metrics.json and run_metadata.json beside it.\n"
+      "Writes summary.md (the --out path), metrics.json and run_metadata.json beside it, or into an evidence "
+      "bundle with --bundle DIR (recorded in its commands.txt; --seal seals it).\n"
       "Exit codes: 0 done, 1 usage, 3 divergence (with --fail-on-divergence), 5 input error.",
       "compare_scaling_traces"};
   std::string py, cpp;
@@ -24,8 +25,14 @@ int main(int argc, char** argv) {
   auto* py_opt = app.add_option("--py", py, "PyTorch trace log (TRACE_PY lines)");
   auto* cpp_opt = app.add_option("--cpp", cpp, "C++ trace log (TRACE_CPP lines), instead of --py");
   py_opt->excludes(cpp_opt);
-  app.add_option("--out", opt.out_summary, "output summary.md; metrics.json and run_metadata.json go beside it")
-      ->required();
+  auto* out_opt =
+      app.add_option("--out", opt.out_summary, "output summary.md; metrics.json and run_metadata.json go beside it");
+  auto* bundle_opt = app.add_option("--bundle", opt.bundle_dir,
+                                    "evidence bundle folder instead of --out: outputs and copies of the traces go "
+                                    "there, and the run is recorded in its commands.txt");
+  bundle_opt->excludes(out_opt);
+  app.add_flag("--seal", opt.seal, "with --bundle: seal the bundle afterwards (env.json, git_sha.txt, sha256.txt)")
+      ->needs(bundle_opt);
   app.add_option("--tolerance", opt.tolerance_rel, "relative tolerance for PASS")->default_val(1e-6);
   app.add_option("--pixel", pixel, "traced pixel as SLOW FAST (default: from the trace's TRACE_CONFIG line)")
       ->expected(2);
@@ -40,6 +47,9 @@ int main(int argc, char** argv) {
   }
   return nbtrace::guarded_main("compare_scaling_traces", [&] {
     if (py.empty() && cpp.empty()) throw nbtrace::UsageError("one of --py or --cpp is required");
+    if (opt.out_summary.empty() && opt.bundle_dir.empty()) {
+      throw nbtrace::UsageError("one of --out or --bundle is required");
+    }
     opt.test_trace = py.empty() ? cpp : py;
     opt.test_label = py.empty() ? "C++" : "PyTorch";
     if (!pixel.empty()) opt.pixel = nbtrace::TracedPixel{pixel[0], pixel[1]};

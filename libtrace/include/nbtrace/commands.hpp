@@ -22,6 +22,12 @@ struct CompareScalingOptions {
   bool allow_malformed = false;
   std::vector<std::string> aliases;    ///< extra from=to aliases
   std::vector<std::string> argv;       ///< the command line, recorded in run_metadata.json
+  /// --bundle DIR (instead of out_summary): outputs go into the evidence
+  /// bundle, traces from outside are copied in, and the run is appended to
+  /// its commands.txt (nbtrace/bundle.hpp).
+  std::string bundle_dir;
+  bool seal = false;                   ///< --seal: seal the bundle afterwards
+  std::string bundle_id;               ///< set by the bundle run: recorded in run_metadata.json
 };
 
 /// compare_scaling_traces: writes summary.md, metrics.json, run_metadata.json
