@@ -43,6 +43,47 @@ std::string bring_into_bundle(const fs::path& bundle, const std::string& trace) 
   return dest.string();
 }
 
+/// `p` relative to `base` when both resolve (never absolute in a bundle).
+std::string relative_path(const fs::path& p, const fs::path& base) {
+  std::error_code ec;
+  const fs::path abs_p = fs::weakly_canonical(fs::absolute(p), ec);
+  const fs::path abs_base = fs::weakly_canonical(fs::absolute(base), ec);
+  const fs::path rel = abs_p.lexically_relative(abs_base);
+  return rel.empty() ? p.generic_string() : rel.generic_string();
+}
+
+/// The command line as recorded: the trace options point at the copies in
+/// the bundle and every path option is relative to the working folder, so
+/// the bundle stays relocatable and the entry re-runs from its own files.
+std::vector<std::string> recorded_argv(const std::vector<std::string>& argv, const fs::path& cwd,
+                                       const std::string& c_copy, const std::string& test_copy) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    const auto eq = a.find('=');
+    const std::string flag = a.substr(0, eq);
+    std::string replacement;
+    if (flag == "--c") replacement = relative_path(c_copy, cwd);
+    else if (flag == "--py" || flag == "--cpp") replacement = relative_path(test_copy, cwd);
+    else if (flag == "--bundle") replacement = "";  // filled from the value below
+    else {
+      out.push_back(a);
+      continue;
+    }
+    const bool inline_value = eq != std::string::npos;
+    const std::string value = inline_value ? a.substr(eq + 1) : (i + 1 < argv.size() ? argv[i + 1] : "");
+    if (flag == "--bundle") replacement = relative_path(value, cwd);
+    if (inline_value) {
+      out.push_back(flag + "=" + replacement);
+    } else {
+      out.push_back(flag);
+      out.push_back(replacement);
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_compare_scaling_in_bundle(const CompareScalingOptions& opt, std::ostream& out, std::ostream& err) {
@@ -64,6 +105,8 @@ int run_compare_scaling_in_bundle(const CompareScalingOptions& opt, std::ostream
   try {
     inner.c_trace = bring_into_bundle(bundle, opt.c_trace);
     inner.test_trace = bring_into_bundle(bundle, opt.test_trace);
+    run.argv = recorded_argv(opt.argv, run.cwd, inner.c_trace, inner.test_trace);
+    inner.argv = run.argv;
     run.exit_code = run_compare_scaling(inner, out, err);
   } catch (const InputError&) {
     run.exit_code = exit_code::input;

@@ -133,9 +133,10 @@ TEST_CASE("compare_scaling_traces --bundle --seal makes a bundle that audits cle
 
   const auto cmds = nbtrace::bundle::parse_commands(nbtest::read_file(b / "commands.txt"));
   REQUIRE(cmds.entries.size() == 1);
+  // The entry re-runs from the bundle's own copies of the traces.
   CHECK(cmds.entries[0].command ==
-        "(cd .. && compare_scaling_traces --c traces/c_trace_scaling.log --py traces/trace_py_scaling.log --bundle "
-        "runs/20251008T212459Z --seal)");
+        "(cd .. && compare_scaling_traces --c runs/20251008T212459Z/c_trace_scaling.log --py "
+        "runs/20251008T212459Z/trace_py_scaling.log --bundle runs/20251008T212459Z --seal)");
   CHECK(cmds.entries[0].fields.at("exit") == "0");
   CHECK(cmds.entries[0].fields.at("run") == "first");
 
