@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
-"$root/scripts/build.sh" compare_scaling_traces nbtrace
+"$root/scripts/build.sh" compare_scaling_traces nbtrace nbbundle
 
 cd "$root"
 out="${1:-demo-out}"
@@ -16,8 +16,12 @@ c_trace="$ex/c_trace_s27_f488.log"
 py_trace="$ex/py_trace_s27_f488.log"
 mkdir -p "$out"
 
-echo "== 1. compare_scaling_traces: the nine scaling factors (C vs PyTorch, pixel 27,488)"
-"$bin/compare_scaling_traces" --c "$c_trace" --py "$py_trace" --out "$out/scaling/summary.md"
+bundle="$out/bundles/$(date -u +%Y%m%dT%H%M%SZ)"
+echo "== 1. compare_scaling_traces: the nine scaling factors (C vs PyTorch, pixel 27,488),"
+echo "      kept as a sealed evidence bundle"
+"$bin/compare_scaling_traces" --c "$c_trace" --py "$py_trace" --bundle "$bundle" --seal
+"$bin/nbbundle" verify "$bundle" | tail -n 1
+"$bin/nbbundle" audit "$bundle"
 
 echo
 echo "== 2. nbtrace diff: every common field, in the C code's computation order"
@@ -30,7 +34,13 @@ set -e
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then exit "$rc"; fi
 
 echo
+echo "== 3. nbtrace attribute: where the I_before_scaling gap comes from"
+"$bin/nbtrace" attribute "$c_trace" "$py_trace" --ref-label C --test-label PyTorch \
+  --md "$out/attribution/attribution.md" --json "$out/attribution/attribution.json"
+
+echo
 echo "== outputs"
-echo "  $out/scaling/summary.md, metrics.json, run_metadata.json"
+echo "  $bundle/ (summary.md, metrics.json, run_metadata.json, the traces, commands.txt, env.json, sha256.txt)"
+echo "  $out/attribution/attribution.md (+ .svg chart, .json)"
 echo "  $out/diff/diff.md (readable report), $out/diff/diff.json (per component)"
 echo "  full table: $bin/nbtrace diff $c_trace $py_trace"

@@ -350,15 +350,43 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
     h.evidence.push_back(a.ref_label + " matches " + m.first + ", " + a.test_label + " matches " + m.second);
     a.hypotheses.push_back(std::move(h));
   }
-  const double log_final = a.final_gap_rel ? std::log1p(*a.final_gap_rel) : 0.0;
+  // Scaling-chain factors explain I_pixel_final beyond I_before_scaling:
+  // each scores its share of the chain's total |log ratio|.
+  double chain_total = 0;
+  for (const FactorTerm& f : a.scaling_factors) chain_total += std::fabs(f.log_ratio);
   for (const FactorTerm& f : a.scaling_factors) {
-    if (f.factor == "I_before_scaling" || std::fabs(f.log_ratio) < 1e-6 || log_final == 0) continue;
+    if (f.factor == "I_before_scaling" || std::fabs(f.log_ratio) < 1e-6 || chain_total == 0) continue;
     Hypothesis h;
     h.id = f.factor + "-mismatch";
-    h.title = f.factor + " differs between the sides";
-    h.score = std::clamp(std::fabs(f.log_ratio / log_final), 0.0, 1.0);
-    h.evidence.push_back(f.factor + " " + num(f.ref) + " vs " + num(f.test) + " (log ratio " + fmt("%+.3e", f.log_ratio) + ")");
+    h.title = f.factor + " differs between the sides (it scales I_pixel_final, not I_before_scaling)";
+    h.score = std::fabs(f.log_ratio) / chain_total;
+    h.evidence.push_back(f.factor + " " + num(f.ref) + " vs " + num(f.test) + " (log ratio " + fmt("%+.3e", f.log_ratio) +
+                         " of a total |log ratio| " + fmt("%.3e", chain_total) + " over the scaling chain)");
     a.hypotheses.push_back(std::move(h));
+  }
+  // Units: a vector printed in other units on one side (meters for Angstrom).
+  for (const char* v : {"rot_a_angstroms", "rot_b_angstroms", "rot_c_angstroms", "scattering_vec_A_inv",
+                        "pix0_vector_meters", "pixel_pos_meters"}) {
+    const auto r = rf.get(v);
+    const auto t = tf.get(v);
+    if (!r || !t || r->size() != t->size()) continue;
+    // The largest component carries the ratio; tiny ones are rounding noise.
+    std::size_t k = 0;
+    for (std::size_t i = 1; i < r->size(); ++i) {
+      if (std::fabs((*r)[i]) > std::fabs((*r)[k])) k = i;
+    }
+    if ((*r)[k] == 0 || (*t)[k] == 0) continue;
+    const double decades = std::log10(std::fabs((*t)[k] / (*r)[k]));
+    const double whole = std::nearbyint(decades);
+    if (std::fabs(whole) < 3 || std::fabs(decades - whole) > 1e-3) continue;
+    Hypothesis h;
+    h.id = "unit-mismatch";
+    h.title = std::string(v) + " is in other units on one side (a factor 1e" + fmt("%+.0f", whole) + ")";
+    h.score = 0.9;
+    h.evidence.push_back(std::string(v) + ": " + num((*r)[k]) + " (" + a.ref_label + ") vs " + num((*t)[k]) + " (" +
+                         a.test_label + "); everything computed from it (hkl, F_latt) inherits the error");
+    a.hypotheses.push_back(std::move(h));
+    break;
   }
   std::stable_sort(a.hypotheses.begin(), a.hypotheses.end(),
                    [](const Hypothesis& x, const Hypothesis& y) { return x.score > y.score; });
@@ -383,11 +411,20 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
     n += ".";
   }
   const double rest = 1.0 - a.attributed_share;
+  std::size_t unknown = 0;
+  double test_sum = 0;
+  for (const auto& s : a.steps) {
+    unknown += s.share ? 0 : 1;
+    if (s.test_term) test_sum += *s.test_term;
+  }
   if (std::fabs(rest) > 1e-4) {
     n += " The remaining " + pct(rest) + " cannot be attributed from the data given";
-    std::size_t unknown = 0;
-    for (const auto& s : a.steps) unknown += s.share ? 0 : 1;
-    if (unknown) n += " (" + std::to_string(unknown) + " steps are not traced on both sides)";
+    if (unknown) {
+      n += " (" + std::to_string(unknown) + " steps are not traced on both sides)";
+    } else if (a.test_value != 0) {
+      n += " (the " + a.test_label + " per-step terms sum to " + pct(test_sum / a.test_value) + " of its own " +
+           a.quantity + ")";
+    }
     n += ".";
   } else {
     n += " The per-step terms account for the whole gap.";
