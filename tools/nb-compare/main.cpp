@@ -1,0 +1,103 @@
+// nb-compare: compare the float images of two nanoBragg implementations.
+//   nb-compare [options] [--ref-bin PATH] [--test-bin PATH] -- ARGS...
+//   nb-compare images REF.bin TEST.bin --fpixels N --spixels M [options]
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "nbtrace/compare_command.hpp"
+#include "nbtrace/tool_main.hpp"
+#include "nbtrace/version.hpp"
+
+namespace {
+
+void add_common(CLI::App& app, nbtrace::CompareCommonOptions& c, std::vector<std::size_t>& roi,
+                std::optional<double>& threshold_holder, double& threshold, CLI::Option*& threshold_opt) {
+  (void)threshold_holder;
+  app.add_option("--outdir", c.outdir, "output folder (default: comparisons/<UTC time>-<hash>)");
+  app.add_option("--roi", roi, "region for the metrics: xmin xmax ymin ymax (inclusive pixels; x = fast)")->expected(4);
+  threshold_opt = app.add_option("--threshold", threshold, "minimum correlation; below it the exit code is 3");
+  app.add_flag("--resample", c.resample, "resize the test image to the reference's shape (nearest neighbour)");
+  app.add_option("--png-scale", c.png_scale, "percentile of both images mapped to white in the previews")
+      ->default_val(99.5)
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_flag("--save-diff", c.save_diff, "also write diff.bin and a signed heat map diff.png");
+  app.add_option("--peaks", c.peaks, "peaks to register per image (brightest local maxima)")->default_val(20);
+  app.add_option("--peak-percentile", c.peak_percentile, "peaks must exceed this percentile of the ROI")
+      ->default_val(95.0)
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--peak-gate", c.peak_gate, "largest distance in pixels for a matched peak pair")->default_val(2.0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Everything after the first "--" goes to the simulators unchanged.
+  std::vector<std::string> front;
+  std::vector<std::string> forwarded;
+  bool after = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (!after && a == "--") {
+      after = true;
+      continue;
+    }
+    (after ? forwarded : front).push_back(a);
+  }
+
+  CLI::App app{
+      "nb-compare: run two nanoBragg implementations with the same arguments (or take two float images) and compare "
+      "the images: correlation, MSE, RMSE, max |diff| and where, sums and their ratio, peak registration "
+      "(Hungarian matching under a pixel gate), PNG previews and summary.json in a fresh folder.\n"
+      "Exit codes: 0 done, 1 usage, 2 a runner failed, 3 correlation below --threshold, 4 shape mismatch without "
+      "--resample, 5 I/O error.",
+      "nb-compare"};
+  app.set_version_flag("--version", std::string(nbtrace::version()));
+  nbtrace::CompareRunOptions run;
+  std::vector<std::size_t> roi;
+  std::optional<double> unused;
+  double threshold = 0;
+  CLI::Option* threshold_opt = nullptr;
+  add_common(app, run.common, roi, unused, threshold, threshold_opt);
+  app.add_option("--ref-bin", run.ref_bin, "reference program (default: $NB_C_BIN)");
+  app.add_option("--test-bin", run.test_bin, "program under test (default: nbsim beside this tool)");
+  app.footer("Runner mode: nb-compare [options] -- ARGS... (each program runs in its own folder under the output "
+             "folder; input file arguments are made absolute).");
+
+  nbtrace::CompareImagesOptions img;
+  std::vector<std::size_t> img_roi;
+  double img_threshold = 0;
+  CLI::Option* img_threshold_opt = nullptr;
+  CLI::App* images = app.add_subcommand("images", "Compare two existing raw float32 images (fast-major).");
+  images->add_option("REF", img.ref, "reference float image")->required();
+  images->add_option("TEST", img.test, "float image under test")->required();
+  images->add_option("--fpixels", img.fpixels, "fast-axis pixels of the reference")->required();
+  images->add_option("--spixels", img.spixels, "slow-axis pixels of the reference")->required();
+  images->add_option("--test-fpixels", img.test_fpixels, "fast-axis pixels of TEST when it differs (with --resample)");
+  images->add_option("--test-spixels", img.test_spixels, "slow-axis pixels of TEST when it differs (with --resample)");
+  add_common(*images, img.common, img_roi, unused, img_threshold, img_threshold_opt);
+
+  std::vector<std::string> reversed(front.rbegin(), front.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+  }
+  auto to_roi = [](const std::vector<std::size_t>& v) -> std::optional<nbtrace::image::Roi> {
+    if (v.empty()) return std::nullopt;
+    return nbtrace::image::Roi{v[0], v[1], v[2], v[3]};
+  };
+  return nbtrace::guarded_main("nb-compare", [&] {
+    if (images->parsed()) {
+      if (!forwarded.empty()) throw nbtrace::UsageError("images mode takes no arguments after --");
+      img.common.roi = to_roi(img_roi);
+      if (img_threshold_opt->count()) img.common.threshold = img_threshold;
+      return nbtrace::run_compare_images(img, std::cout, std::cerr);
+    }
+    run.common.roi = to_roi(roi);
+    if (threshold_opt->count()) run.common.threshold = threshold;
+    run.args = forwarded;
+    return nbtrace::run_compare_programs(run, std::cout, std::cerr);
+  });
+}
