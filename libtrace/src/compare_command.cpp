@@ -19,6 +19,7 @@
 
 #include "nbtrace/atomic_file.hpp"
 #include "nbtrace/error.hpp"
+#include "nbtrace/program_run.hpp"
 #include "nbtrace/sha256.hpp"
 #include "nbtrace/shell.hpp"
 #include "nbtrace/version.hpp"
@@ -187,75 +188,6 @@ json common_json(const CompareCommonOptions& c) {
   j["save_diff"] = c.save_diff;
   j["peak_options"] = {{"top", c.peaks}, {"percentile", c.peak_percentile}, {"gate_px", c.peak_gate}};
   return j;
-}
-
-struct RunOutcome {
-  int exit_code = -1;
-  double seconds = 0;
-  std::string stdout_text;
-};
-
-/// Runs argv in `cwd` with stdout/stderr to files; returns code and wall time.
-RunOutcome run_program(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& out_file,
-                       const fs::path& err_file) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, fs::absolute(out_file).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, fs::absolute(err_file).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  RunOutcome r;
-  pid_t pid = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  const int rc = posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    r.exit_code = 127;
-    std::ofstream(err_file, std::ios::app) << "cannot start " << argv[0] << ": " << std::strerror(rc) << "\n";
-    return r;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(out_file);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  r.stdout_text = ss.str();
-  return r;
-}
-
-/// Arguments that name input files, made absolute so each program can run
-/// in its own folder (and leave the caller's folder clean).
-std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args) {
-  static const char* kFileFlags[] = {"-mat", "-hkl", "-sourcefile", "-img", "-mask", "-stolfile", "-stol"};
-  std::vector<std::string> out = args;
-  for (std::size_t i = 0; i + 1 < out.size(); ++i) {
-    for (const char* f : kFileFlags) {
-      if (out[i] == f && !out[i + 1].empty() && out[i + 1][0] != '-') {
-        out[i + 1] = fs::absolute(out[i + 1]).string();
-      }
-    }
-  }
-  return out;
-}
-
-/// ARGS without any -floatfile of the caller, plus our own.
-std::vector<std::string> with_floatfile(const std::vector<std::string>& args, const fs::path& floatfile) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "-floatfile" || args[i] == "-floatimage") {
-      ++i;
-      continue;
-    }
-    out.push_back(args[i]);
-  }
-  out.push_back("-floatfile");
-  out.push_back(fs::absolute(floatfile).string());
-  return out;
 }
 
 std::string self_dir() {

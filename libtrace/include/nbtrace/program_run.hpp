@@ -1,0 +1,28 @@
+#pragma once
+// Running simulator programs for parity work: each in its own folder, its
+// output captured, input-file arguments made absolute, -floatfile replaced.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace nbtrace {
+
+struct RunOutcome {
+  int exit_code = -1;  ///< 127 when it could not start, 128+N when killed by signal N
+  double seconds = 0;  ///< wall time
+  std::string stdout_text;
+};
+
+/// Runs argv (argv[0] looked up on PATH when it has no '/') in `cwd`, stdin
+/// from /dev/null, stdout and stderr to the given files.
+RunOutcome run_program(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                       const std::filesystem::path& out_file, const std::filesystem::path& err_file);
+
+/// nanoBragg arguments with the values of input-file flags (-mat, -hkl,
+/// -sourcefile, -img, -mask, -stolfile, -stol) made absolute.
+std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args);
+
+/// The arguments without the caller's -floatfile, ending with our own.
+std::vector<std::string> with_floatfile(const std::vector<std::string>& args, const std::filesystem::path& floatfile);
+
+}  // namespace nbtrace
