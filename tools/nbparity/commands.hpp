@@ -1,0 +1,11 @@
+#pragma once
+// nbparity subcommands: each file binds an options struct to a CLI11
+// subcommand and calls one library function.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+/// `forwarded` holds the arguments after "--" (the simulator's).
+std::function<int()> setup_run(CLI::App& app, const std::vector<std::string>& forwarded,
+                               const std::vector<std::string>& argv);

@@ -1,0 +1,37 @@
+// nbparity: parity runs of two nanoBragg implementations.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.hpp"
+#include "nbtrace/tool_main.hpp"
+#include "nbtrace/version.hpp"
+
+int main(int argc, char** argv) {
+  // Everything after the first "--" goes to the simulators unchanged.
+  std::vector<std::string> front, forwarded;
+  bool after = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (!after && a == "--") {
+      after = true;
+      continue;
+    }
+    (after ? forwarded : front).push_back(a);
+  }
+  std::vector<std::string> recorded{"nbparity"};
+  recorded.insert(recorded.end(), argv + 1, argv + argc);
+
+  CLI::App app{"nbparity: parity runs of two nanoBragg implementations, kept as evidence bundles.\n"
+               "Exit codes: 0 parity, 1 usage, 2 a program failed, 3 divergence, 5 input error.",
+               "nbparity"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(nbtrace::version()));
+  auto run = setup_run(app, forwarded, recorded);
+  std::vector<std::string> reversed(front.rbegin(), front.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+  }
+  return nbtrace::guarded_main("nbparity", [&] { return run(); });
+}
