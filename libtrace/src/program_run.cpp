@@ -50,13 +50,14 @@ RunOutcome run_program(const std::vector<std::string>& argv, const fs::path& cwd
 
 /// Arguments that name input files, made absolute so each program can run
 /// in its own folder (and leave the caller's folder clean).
-std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args) {
+std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args, const fs::path& base) {
   static const char* kFileFlags[] = {"-mat", "-hkl", "-sourcefile", "-img", "-mask", "-stolfile", "-stol"};
   std::vector<std::string> out = args;
   for (std::size_t i = 0; i + 1 < out.size(); ++i) {
     for (const char* f : kFileFlags) {
       if (out[i] == f && !out[i + 1].empty() && out[i + 1][0] != '-') {
-        out[i + 1] = fs::absolute(out[i + 1]).string();
+        const fs::path p(out[i + 1]);
+        out[i + 1] = p.is_absolute() ? p.string() : (base.empty() ? fs::absolute(p) : fs::absolute(base / p)).string();
       }
     }
   }

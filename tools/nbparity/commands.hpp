@@ -9,3 +9,4 @@
 /// `forwarded` holds the arguments after "--" (the simulator's).
 std::function<int()> setup_run(CLI::App& app, const std::vector<std::string>& forwarded,
                                const std::vector<std::string>& argv);
+std::function<int()> setup_matrix(CLI::App& app);

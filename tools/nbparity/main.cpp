@@ -27,11 +27,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(nbtrace::version()));
   auto run = setup_run(app, forwarded, recorded);
+  auto matrix = setup_matrix(app);
   std::vector<std::string> reversed(front.rbegin(), front.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
   }
-  return nbtrace::guarded_main("nbparity", [&] { return run(); });
+  return nbtrace::guarded_main("nbparity", [&] {
+    if (app.got_subcommand("matrix")) return matrix();
+    return run();
+  });
 }

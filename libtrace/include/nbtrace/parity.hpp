@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nbtrace/image_compare.hpp"
+#include "nbtrace/policy.hpp"
 #include "nbtrace/trace.hpp"
 
 namespace nbtrace {
@@ -33,5 +34,65 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
 
 /// The pixels with the largest |test − ref|, distinct, largest first.
 std::vector<TracedPixel> worst_pixels(const image::Image& ref, const image::Image& test, std::size_t k);
+
+}  // namespace nbtrace
+
+namespace nbtrace {
+
+/// Thresholds of one matrix case (absent: not checked).
+struct CaseThresholds {
+  std::optional<double> correlation_min;
+  std::optional<std::pair<double, double>> sum_ratio;  ///< inclusive range
+  std::optional<double> max_abs_diff;                  ///< absolute, image units
+  std::optional<double> max_abs_diff_rel;              ///< relative to the reference maximum
+  std::optional<double> peaks_matched_min;             ///< matched fraction
+  std::optional<double> peaks_max_displacement;        ///< pixels
+  double trace_tolerance = 1e-9;
+  std::string mode = "c-parity";  ///< nbsim mode for the test side
+  std::vector<Waiver> waivers;
+};
+
+struct MatrixCase {
+  std::string id;
+  std::string golden;  ///< folder with case.json, image.bin, c_trace_*.log (golden mode)
+  CaseThresholds thresholds;
+};
+
+struct MatrixOptions {
+  std::string cases_file;  ///< JSON (see docs/parity.md)
+  std::string test_bin = "nbsim";
+  std::string ref_bin;     ///< run this reference instead of using the stored golden outputs
+  unsigned jobs = 1;
+  std::vector<std::string> only;  ///< case ids to run (empty: all)
+  std::string json_out;
+  std::string md_out;
+};
+
+struct CaseResult {
+  std::string id;
+  bool pass = false;
+  std::string error;                  ///< a program failed or an input was missing
+  std::optional<double> correlation;
+  std::optional<double> sum_ratio;
+  double max_abs_diff = 0;
+  double max_abs_diff_rel = 0;
+  double peaks_matched = 0;
+  double peaks_max_displacement = 0;
+  std::size_t traces = 0;             ///< traced pixels compared
+  std::size_t traces_divergent = 0;
+  std::string first_divergence;       ///< of the first divergent trace
+  std::vector<std::string> failed_checks;
+  double seconds = 0;
+};
+
+/// Reads a cases file; throws InputError naming the file and the problem.
+std::vector<MatrixCase> load_matrix_cases(const std::string& path);
+
+/// Runs one case (golden mode unless ref_bin is given).
+CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt);
+
+/// nbparity matrix: runs the cases (in parallel with jobs > 1), prints a
+/// table, writes --json/--md. Returns 0 when every case passes, else 3.
+int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err);
 
 }  // namespace nbtrace

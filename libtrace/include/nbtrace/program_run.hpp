@@ -19,8 +19,10 @@ RunOutcome run_program(const std::vector<std::string>& argv, const std::filesyst
                        const std::filesystem::path& out_file, const std::filesystem::path& err_file);
 
 /// nanoBragg arguments with the values of input-file flags (-mat, -hkl,
-/// -sourcefile, -img, -mask, -stolfile, -stol) made absolute.
-std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args);
+/// -sourcefile, -img, -mask, -stolfile, -stol) made absolute against `base`
+/// (default: the current folder).
+std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args,
+                                           const std::filesystem::path& base = {});
 
 /// The arguments without the caller's -floatfile, ending with our own.
 std::vector<std::string> with_floatfile(const std::vector<std::string>& args, const std::filesystem::path& floatfile);

@@ -1,0 +1,296 @@
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "nbtrace/atomic_file.hpp"
+#include "nbtrace/diff.hpp"
+#include "nbtrace/error.hpp"
+#include "nbtrace/parity.hpp"
+#include "nbtrace/program_run.hpp"
+
+namespace nbtrace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw InputError(p.string() + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void read_thresholds(const json& j, CaseThresholds& t, const std::string& where) {
+  if (!j.is_object()) throw InputError(where + ": thresholds must be an object");
+  for (const auto& [k, v] : j.items()) {
+    auto number = [&] {
+      if (!v.is_number()) throw InputError(where + ": " + k + " must be a number");
+      return v.get<double>();
+    };
+    if (k == "correlation_min") t.correlation_min = number();
+    else if (k == "max_abs_diff") t.max_abs_diff = number();
+    else if (k == "max_abs_diff_rel") t.max_abs_diff_rel = number();
+    else if (k == "peaks_matched_min") t.peaks_matched_min = number();
+    else if (k == "peaks_max_displacement") t.peaks_max_displacement = number();
+    else if (k == "trace_tolerance") t.trace_tolerance = number();
+    else if (k == "sum_ratio") {
+      if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number()) {
+        throw InputError(where + ": sum_ratio must be [low, high]");
+      }
+      t.sum_ratio = std::pair<double, double>{v[0].get<double>(), v[1].get<double>()};
+    } else if (k == "mode") {
+      if (!v.is_string() || (v != "spec" && v != "c-parity")) throw InputError(where + ": mode must be spec or c-parity");
+      t.mode = v.get<std::string>();
+    } else if (k == "waivers") {
+      // Same form as a policy file's waivers.
+      const PolicyFile p = parse_policy(json{{"waivers", v}}.dump(), where);
+      t.waivers = p.waivers;
+    } else if (k != "id" && k != "golden" && k != "notes") {
+      throw InputError(where + ": unknown key '" + k + "'");
+    }
+  }
+}
+
+/// An unused folder under the system temporary folder, removed on exit.
+class Scratch {
+ public:
+  Scratch() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("nbparity-case-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string self_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.parent_path().string();
+}
+
+std::string fmt(const char* spec, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, spec, v);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
+  json j;
+  try {
+    j = json::parse(read_text(path));
+  } catch (const json::parse_error& e) {
+    throw InputError(path + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("cases") || !j["cases"].is_array()) {
+    throw InputError(path + ": expected {\"golden_root\", \"defaults\", \"cases\": [...]}");
+  }
+  // golden_root: relative to the cases file's folder; ${NB_SHARED} expands
+  // to $NB_SHARED_DIR or the ../shared beside the repository.
+  std::string root = j.value("golden_root", std::string("."));
+  const std::string token = "${NB_SHARED}";
+  if (const auto at = root.find(token); at != std::string::npos) {
+    const char* env = std::getenv("NB_SHARED_DIR");
+    root.replace(at, token.size(), env ? env : "../../shared");
+  }
+  const fs::path base = fs::path(root).is_absolute() ? fs::path(root) : fs::path(path).parent_path() / root;
+  CaseThresholds defaults;
+  if (j.contains("defaults")) read_thresholds(j["defaults"], defaults, path + ": defaults");
+  std::vector<MatrixCase> cases;
+  for (const auto& c : j["cases"]) {
+    if (!c.is_object() || !c.contains("id") || !c["id"].is_string()) throw InputError(path + ": each case needs an id");
+    MatrixCase mc;
+    mc.id = c["id"].get<std::string>();
+    mc.golden = (base / c.value("golden", mc.id)).lexically_normal().string();
+    mc.thresholds = defaults;
+    read_thresholds(c, mc.thresholds, path + ": case " + mc.id);
+    cases.push_back(std::move(mc));
+  }
+  return cases;
+}
+
+CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
+  CaseResult r;
+  r.id = c.id;
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    const fs::path golden = c.golden;
+    const json spec = json::parse(read_text(golden / "case.json"));
+    std::vector<std::string> args = spec.at("image_command").get<std::vector<std::string>>();
+    args.erase(args.begin());  // the program name
+    args = absolutize_inputs(args, golden);
+    const std::size_t fast = spec.at("fpixels").get<std::size_t>();
+    const std::size_t slow = spec.at("spixels").get<std::size_t>();
+    std::string test_bin = opt.test_bin;
+    if (test_bin == "nbsim" && fs::exists(fs::path(self_dir()) / "nbsim")) test_bin = (fs::path(self_dir()) / "nbsim").string();
+    std::vector<std::string> test_args{"-mode", c.thresholds.mode};
+    test_args.insert(test_args.end(), args.begin(), args.end());
+
+    Scratch scratch;
+    auto run = [&](const std::string& bin, const std::vector<std::string>& a, const fs::path& floatfile,
+                   const fs::path& out_file) {
+      std::vector<std::string> argv{bin};
+      const auto full = with_floatfile(a, floatfile);
+      argv.insert(argv.end(), full.begin(), full.end());
+      const RunOutcome o = run_program(argv, scratch.path(), out_file, scratch.path() / "stderr.log");
+      if (o.exit_code != 0) {
+        throw std::runtime_error(fs::path(bin).filename().string() + " exited " + std::to_string(o.exit_code) + ": " +
+                                 read_text(scratch.path() / "stderr.log").substr(0, 300));
+      }
+    };
+    fs::path ref_image = golden / "image.bin";
+    if (!opt.ref_bin.empty()) {
+      ref_image = scratch.path() / "ref.bin";
+      run(opt.ref_bin, args, ref_image, scratch.path() / "ref_stdout.log");
+    }
+    run(test_bin, test_args, scratch.path() / "test.bin", scratch.path() / "test_stdout.log");
+    const image::Image ref = image::load_float_image(ref_image.string(), fast, slow);
+    const image::Image test = image::load_float_image((scratch.path() / "test.bin").string(), fast, slow);
+    const image::Metrics m = image::compare(ref, test, {});
+    r.correlation = m.correlation;
+    r.sum_ratio = m.sum_ratio;
+    r.max_abs_diff = m.max_abs_diff;
+    const float ref_max = ref.data.empty() ? 0.0f : *std::max_element(ref.data.begin(), ref.data.end());
+    r.max_abs_diff_rel = ref_max > 0 ? m.max_abs_diff / ref_max : 0.0;
+    r.peaks_matched = m.peaks.matched_fraction;
+    r.peaks_max_displacement = m.peaks.max_displacement;
+    const CaseThresholds& t = c.thresholds;
+    if (t.correlation_min && !(m.correlation && *m.correlation >= *t.correlation_min)) r.failed_checks.push_back("correlation");
+    if (t.sum_ratio && !(m.sum_ratio && *m.sum_ratio >= t.sum_ratio->first && *m.sum_ratio <= t.sum_ratio->second)) {
+      r.failed_checks.push_back("sum_ratio");
+    }
+    if (t.max_abs_diff && m.max_abs_diff > *t.max_abs_diff) r.failed_checks.push_back("max_abs_diff");
+    if (t.max_abs_diff_rel && r.max_abs_diff_rel > *t.max_abs_diff_rel) r.failed_checks.push_back("max_abs_diff_rel");
+    if (t.peaks_matched_min && m.peaks.matched_fraction < *t.peaks_matched_min) r.failed_checks.push_back("peaks_matched");
+    if (t.peaks_max_displacement && m.peaks.max_displacement > *t.peaks_max_displacement) {
+      r.failed_checks.push_back("peaks_displacement");
+    }
+    // Traces of the golden pixels.
+    DiffOptions d;
+    d.policy.rel = t.trace_tolerance;
+    d.policy.waivers = t.waivers;
+    for (const auto& tr : spec.at("traces")) {
+      const int s = tr.at("spixel").get<int>();
+      const int f = tr.at("fpixel").get<int>();
+      fs::path ref_trace = golden / tr.at("file").get<std::string>();
+      std::vector<std::string> trace_args = test_args;
+      trace_args.insert(trace_args.end(), {"-trace_pixel", std::to_string(s), std::to_string(f)});
+      const fs::path test_trace = scratch.path() / ("test_trace_" + std::to_string(s) + "_" + std::to_string(f) + ".log");
+      run(test_bin, trace_args, scratch.path() / "trace.bin", test_trace);
+      if (!opt.ref_bin.empty()) {
+        std::vector<std::string> ref_args = args;
+        ref_args.insert(ref_args.end(), {"-trace_pixel", std::to_string(s), std::to_string(f)});
+        ref_trace = scratch.path() / ("ref_trace_" + std::to_string(s) + "_" + std::to_string(f) + ".log");
+        run(opt.ref_bin, ref_args, scratch.path() / "trace.bin", ref_trace);
+      }
+      const Trace a = load_trace(ref_trace.string());
+      const Trace b = load_trace(test_trace.string());
+      const DiffResult dr = diff_traces(a, b, d);
+      ++r.traces;
+      if (dr.num_divergent) {
+        ++r.traces_divergent;
+        if (r.first_divergence.empty()) r.first_divergence = std::string(dr.name(dr.fields[*dr.first_divergence]));
+      }
+    }
+    if (r.traces_divergent) r.failed_checks.push_back("traces");
+    r.pass = r.failed_checks.empty();
+  } catch (const std::exception& e) {
+    r.error = e.what();
+    r.pass = false;
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
+  std::vector<MatrixCase> cases = load_matrix_cases(opt.cases_file);
+  if (!opt.only.empty()) {
+    std::erase_if(cases, [&](const MatrixCase& c) { return std::find(opt.only.begin(), opt.only.end(), c.id) == opt.only.end(); });
+    if (cases.empty()) throw UsageError("--case: no such case in " + opt.cases_file);
+  }
+  std::vector<CaseResult> results(cases.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex print;
+  const unsigned jobs = std::max(1u, opt.jobs);
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < cases.size();) {
+      results[i] = run_matrix_case(cases[i], opt);
+      std::lock_guard lock(print);
+      err << "[" << (results[i].pass ? "pass" : "FAIL") << "] " << results[i].id << " (" << fmt("%.1f", results[i].seconds)
+          << " s)\n";
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+
+  std::size_t failed = 0;
+  std::string table = "| case | verdict | correlation | sum ratio | max rel Δ | peaks | traces | first divergence / failure |\n";
+  table += "|---|---|---|---|---|---|---|---|\n";
+  json doc;
+  doc["cases_file"] = opt.cases_file;
+  doc["mode"] = opt.ref_bin.empty() ? "golden" : "reference program";
+  json arr = json::array();
+  for (const CaseResult& r : results) {
+    if (!r.pass) ++failed;
+    std::string why = r.error;
+    if (why.empty()) {
+      for (const std::string& f : r.failed_checks) why += (why.empty() ? "" : ", ") + f;
+      if (!r.first_divergence.empty()) why += " (" + r.first_divergence + ")";
+    }
+    table += "| " + r.id + " | " + (r.pass ? "PASS" : "FAIL") + " | " +
+             (r.correlation ? fmt("%.9f", *r.correlation) : std::string("—")) + " | " +
+             (r.sum_ratio ? fmt("%.9f", *r.sum_ratio) : std::string("—")) + " | " + fmt("%.2e", r.max_abs_diff_rel) +
+             " | " + fmt("%.2f", r.peaks_matched) + " | " + std::to_string(r.traces - r.traces_divergent) + "/" +
+             std::to_string(r.traces) + " | " + why + " |\n";
+    json e;
+    e["id"] = r.id;
+    e["pass"] = r.pass;
+    e["error"] = r.error.empty() ? json(nullptr) : json(r.error);
+    e["correlation"] = r.correlation ? json(*r.correlation) : json(nullptr);
+    e["sum_ratio"] = r.sum_ratio ? json(*r.sum_ratio) : json(nullptr);
+    e["max_abs_diff"] = r.max_abs_diff;
+    e["max_abs_diff_rel"] = r.max_abs_diff_rel;
+    e["peaks_matched_fraction"] = r.peaks_matched;
+    e["peaks_max_displacement_px"] = r.peaks_max_displacement;
+    e["traces"] = r.traces;
+    e["traces_divergent"] = r.traces_divergent;
+    e["first_divergence"] = r.first_divergence.empty() ? json(nullptr) : json(r.first_divergence);
+    e["failed_checks"] = r.failed_checks;
+    e["seconds"] = r.seconds;
+    arr.push_back(e);
+  }
+  doc["cases"] = arr;
+  doc["passed"] = results.size() - failed;
+  doc["failed"] = failed;
+  out << table << "\n" << (results.size() - failed) << " passed, " << failed << " failed\n";
+  AtomicFileSet files;
+  if (!opt.json_out.empty()) files.add(opt.json_out, doc.dump(2) + "\n");
+  if (!opt.md_out.empty()) files.add(opt.md_out, "# Parity matrix\n\n" + table);
+  files.commit();
+  return failed ? exit_code::divergence : exit_code::ok;
+}
+
+}  // namespace nbtrace
