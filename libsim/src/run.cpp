@@ -1,0 +1,80 @@
+#include "nbsim/run.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include "nbtrace/atomic_file.hpp"
+#include "nbtrace/error.hpp"
+#include "nbsim/setup.hpp"
+#include "nbsim/simulator.hpp"
+
+namespace nbsim {
+
+namespace {
+
+std::string printf_g(const char* fmt, double a, double b = 0, double c = 0) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, fmt, a, b, c);
+  return buf;
+}
+
+void require_writable_folder(const std::string& file) {
+  if (file.empty()) return;
+  const auto parent = std::filesystem::absolute(file).parent_path();
+  if (!std::filesystem::is_directory(parent))
+    throw nbtrace::UsageError("cannot write " + file + ": folder " + parent.string() + " does not exist");
+}
+
+}  // namespace
+
+int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stderr_is_terminal) {
+  require_writable_folder(config.output.floatfile);
+  require_writable_folder(config.output.trace_file);
+
+  PreparedSimulation sim;
+  prepare_simulation(config, sim);
+  const bool quiet = config.output.quiet;
+  if (!quiet)
+    for (const auto& line : sim.log) out << line << "\n";
+  out.flush();
+
+  ProgressFn progress;
+  if (stderr_is_terminal && !quiet && config.output.progress) {
+    progress = [&err](long done, long total) {
+      err << "\r" << (total > 0 ? done * 100 / total : 100) << "% done" << std::flush;
+      if (done == total) err << "\n";
+    };
+  }
+  const SimulationResult result = run_simulation(sim, config.threads, progress);
+  const KernelParams& p = sim.params;
+
+  // Traces re-run their pixels with a recorder, after the main loop.
+  if (!config.output.trace_pixels.empty()) {
+    std::string text = geometry_trace(sim);
+    for (const TracePixel& px : config.output.trace_pixels) text += trace_pixel(sim, px);
+    if (config.output.trace_file.empty()) {
+      out << text;
+    } else {
+      nbtrace::write_file_atomic(config.output.trace_file, text);
+    }
+  }
+
+  const double solid = result.stats.omega_sum / p.steps;
+  std::string bytes(reinterpret_cast<const char*>(result.image.data()), result.image.size() * sizeof(float));
+  nbtrace::write_file_atomic(config.output.floatfile, bytes);
+  if (!quiet) {
+    out << printf_g("solid angle subtended by detector = %g steradian ( %g%% sphere)\n", solid,
+                    100 * solid / 4 / 3.14159265358979323846);
+    out << "writing " << config.output.floatfile << " as " << result.image.size() << " 4-byte floats\n";
+  }
+  // The statistics lines are the run's result: printed even with -quiet.
+  out << printf_g("max_I = %g  at %g %g\n", result.stats.max_I, result.stats.max_I_x, result.stats.max_I_y);
+  out << printf_g("mean= %g rms= %g rmsd= %g\n", result.stats.mean, result.stats.rms, result.stats.rmsd);
+  out.flush();
+  return 0;
+}
+
+}  // namespace nbsim
