@@ -317,7 +317,10 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
   } catch (const po::unknown_option& e) {
     throw nbtrace::UsageError("unknown option " + e.get_option_name());
   } catch (const po::error& e) {
-    throw nbtrace::UsageError(e.what());
+    // Boost names options "--name"; nbsim's spelling is "-name".
+    std::string msg = e.what();
+    for (auto pos = msg.find("'--"); pos != std::string::npos; pos = msg.find("'--", pos)) msg.erase(pos + 1, 1);
+    throw nbtrace::UsageError(msg);
   }
   ParsedCommandLine result;
   // Pass 1: -mode first, since some flags mean different things per mode.
@@ -326,7 +329,10 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
   }
   for (const auto& opt : parsed.options) {
     if (opt.position_key >= 0 || opt.string_key.empty()) {
-      throw nbtrace::UsageError("unexpected argument '" + (opt.original_tokens.empty() ? std::string() : opt.original_tokens[0]) + "'");
+      const std::string token = opt.original_tokens.empty() ? std::string() : opt.original_tokens[0];
+      if (token.size() > 1 && token[0] == '-' && !nbtrace::parse_double(token))
+        throw nbtrace::UsageError("unknown option " + token);
+      throw nbtrace::UsageError("unexpected argument '" + token + "'");
     }
     const Flag& f = table[by_name.at(opt.string_key)];
     const int n = static_cast<int>(opt.value.size());

@@ -1,0 +1,133 @@
+// nbsim's command line: errors, outputs, traces, the Fdump cache. These
+// runs use a small synthetic crystal and need no ../shared.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "sim_cases.hpp"
+
+namespace {
+
+const std::vector<std::string> kSmall{"-cell", "50", "60", "70", "90", "95", "100", "-N", "3", "-lambda", "1.0",
+                                      "-distance", "80", "-detpixels", "48", "-pixel", "0.2", "-oversample", "1", "-nonoise", "-nopgm"};
+
+std::vector<std::string> with(std::vector<std::string> extra) {
+  std::vector<std::string> args = kSmall;
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+int count_lines(const std::string& text, const std::string& prefix) {
+  int n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) n += line.rfind(prefix, 0) == 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("bad command lines fail with one line on stderr and write nothing") {
+  nbtest::TempDir work;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {with({"-default_F", "10", "-bogus_flag", "1", "-floatfile", "img.bin"}), "unknown option"},
+      {with({"-default_F", "10", "-floatfile", "img.bin", "-distance"}), "distance"},
+      {with({"-default_F", "ten", "-floatfile", "img.bin"}), "not a number"},
+      {with({"-default_F", "10", "-roi", "1", "2", "-floatfile", "img.bin"}), "-roi needs 4 values"},
+      {with({"-default_F", "10", "-mosaic", "0.5", "-floatfile", "img.bin"}), "not yet supported"},
+      {with({"-floatfile", "img.bin"}), "no structure factors"},
+      {with({"-default_F", "10", "-pixel", "0", "-floatfile", "img.bin"}), "impossible geometry"},
+      {{"-default_F", "10", "-detpixels", "8", "-floatfile", "img.bin"}, "no unit cell"},
+      {with({"-default_F", "10", "-mode", "fast", "-floatfile", "img.bin"}), "-mode"},
+      {with({"-default_F", "10", "-floatfile", "no/such/folder/img.bin"}), "does not exist"},
+  };
+  for (const auto& [args, expected] : cases) {
+    CAPTURE(expected);
+    const auto r = nbtest::run_tool("nbsim", args, work.path());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(expected) != std::string::npos);
+    CHECK(r.err.rfind("nbsim: error: ", 0) == 0);
+    CHECK(count_lines(r.err, "") == 1);
+    CHECK_FALSE(std::filesystem::exists(work / "img.bin"));
+  }
+}
+
+TEST_CASE("an unreadable input is exit 5") {
+  nbtest::TempDir work;
+  auto r = nbtest::run_tool("nbsim", with({"-hkl", "missing.hkl", "-floatfile", "img.bin"}), work.path());
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("missing.hkl") != std::string::npos);
+  nbtest::write_file(work / "empty.hkl", "\n");
+  r = nbtest::run_tool("nbsim", with({"-hkl", "empty.hkl", "-floatfile", "img.bin"}), work.path());
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("no reflections") != std::string::npos);
+  r = nbtest::run_tool("nbsim", {"-mat", "missing.mat", "-default_F", "1", "-floatfile", "img.bin"}, work.path());
+  CHECK(r.exit_code == 5);
+  CHECK_FALSE(std::filesystem::exists(work / "img.bin"));
+}
+
+TEST_CASE("float image, statistics lines, -quiet") {
+  nbtest::TempDir work;
+  const auto r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "img.bin", "-quiet"}), work.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK(nbtest::read_file(work / "img.bin").size() == 48u * 48u * 4u);
+  // -quiet: the two statistics lines and nothing else.
+  CHECK(count_lines(r.out, "") == 2);
+  CHECK(count_lines(r.out, "max_I = ") == 1);
+  CHECK(count_lines(r.out, "mean= ") == 1);
+  CHECK(r.err.empty());  // no progress: stderr is not a terminal
+  const auto stats = simtest::numbers_in(simtest::stats_lines(r.out)[0]);
+  REQUIRE(stats.size() == 3);
+  CHECK(stats[0] > 0);
+}
+
+TEST_CASE("traces go to stdout or -trace_file, one block per -trace_pixel") {
+  nbtest::TempDir work;
+  auto r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "img.bin", "-trace_pixel", "20", "21",
+                                           "-trace_pixel", "3", "4"}), work.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK(count_lines(r.out, "TRACE_CONFIG: tracing pixel (spixel=20, fpixel=21)") == 1);
+  CHECK(count_lines(r.out, "TRACE_CONFIG: tracing pixel (spixel=3, fpixel=4)") == 1);
+  CHECK(count_lines(r.out, "TRACE_CPP: I_pixel_final ") == 2);
+  CHECK(count_lines(r.out, "TRACE_CPP:pix0_vector=") == 1);
+  CHECK(count_lines(r.out, "TRACE_CPP_PHI phi_tic=0 ") == 2);
+
+  r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "img2.bin", "-trace_pixel", "20", "21",
+                                      "-trace_file", "t.log"}), work.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK(count_lines(r.out, "TRACE") == 0);
+  const std::string trace = nbtest::read_file(work / "t.log");
+  CHECK(count_lines(trace, "TRACE_CPP: floatimage_accumulated ") == 1);
+  // A trace does not change the image.
+  CHECK(nbtest::read_file(work / "img.bin") == nbtest::read_file(work / "img2.bin"));
+}
+
+TEST_CASE("-hkl writes Fdump.bin; a later run without -hkl reads it") {
+  nbtest::TempDir work;
+  std::string hkl;
+  for (int h = -6; h <= 6; ++h)
+    for (int k = -6; k <= 6; ++k)
+      for (int l = -6; l <= 6; ++l) hkl += std::to_string(h) + " " + std::to_string(k) + " " + std::to_string(l) +
+                                          " " + std::to_string(10 + (h * 7 + k * 3 + l) % 11) + "\n";
+  nbtest::write_file(work / "f.hkl", hkl);
+  auto r = nbtest::run_tool("nbsim", with({"-hkl", "f.hkl", "-floatfile", "a.bin"}), work.path());
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(std::filesystem::exists(work / "Fdump.bin"));
+  r = nbtest::run_tool("nbsim", with({"-floatfile", "b.bin"}), work.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("reading Fs from Fdump.bin") != std::string::npos);
+  const std::string a = nbtest::read_file(work / "a.bin");
+  CHECK(a == nbtest::read_file(work / "b.bin"));
+  // The structure factors matter: a constant F (in a folder without the
+  // cache, which would otherwise take precedence) gives another image.
+  nbtest::TempDir other;
+  r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "c.bin"}), other.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK(a != nbtest::read_file(other / "c.bin"));
+}
+
+TEST_CASE("-help lists the flags") {
+  const auto r = nbtest::run_tool("nbsim", {"-help"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("-trace_pixel") != std::string::npos);
+  CHECK(r.out.find("-pix0_vector_mm") != std::string::npos);
+}
