@@ -49,6 +49,10 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
     };
   }
   const SimulationResult result = run_simulation(sim, config.threads, progress);
+  if (!quiet && sim.params.interp_stop_pixel != 0x7fffffffffffffffL)
+    out << "WARNING: out of range for three point interpolation at pixel (spixel="
+        << sim.params.interp_stop_pixel / sim.params.fpixels << ", fpixel=" << sim.params.interp_stop_pixel % sim.params.fpixels
+        << "); nearest-neighbour structure factors from there on\n";
   const KernelParams& p = sim.params;
 
   // Traces re-run their pixels with a recorder, after the main loop.

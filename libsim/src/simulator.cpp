@@ -1,5 +1,6 @@
 #include "nbsim/simulator.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -99,10 +100,10 @@ class TextRecorder {
 }  // namespace
 
 void launch_cpu(const KernelParams& p, float* image, double* row_omega, int threads,
-                const ProgressFn& progress) {
+                const ProgressFn& progress, int* outside_eval, int first_row) {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
-  const int smin = std::max(p.roi_smin, 0), smax = std::min(p.roi_smax, p.spixels - 1);
+  const int smin = std::max({p.roi_smin, 0, first_row}), smax = std::min(p.roi_smax, p.spixels - 1);
   const int fmin = std::max(p.roi_fmin, 0), fmax = std::min(p.roi_fmax, p.fpixels - 1);
   const long rows = smax >= smin ? smax - smin + 1 : 0;
   const long per_row = fmax >= fmin ? fmax - fmin + 1 : 0;
@@ -121,6 +122,7 @@ void launch_cpu(const KernelParams& p, float* image, double* row_omega, int thre
       for (int f = fmin; f <= fmax; ++f) {
         const PixelResult px = compute_pixel(p, s, f, none);
         image[static_cast<std::size_t>(s) * p.fpixels + f] = px.value;
+        if (outside_eval) outside_eval[static_cast<std::size_t>(s) * p.fpixels + f] = px.first_outside_eval;
         omega += px.omega_sum;
       }
       row_omega[s] = omega;
@@ -193,14 +195,30 @@ ImageStats compute_stats(const KernelParams& p, const std::vector<float>& image,
   return st;
 }
 
-SimulationResult run_simulation(const PreparedSimulation& sim, int threads, const ProgressFn& progress) {
-  const KernelParams& p = sim.params;
+SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress) {
+  KernelParams& p = sim.params;
   SimulationResult r;
   r.fpixels = p.fpixels;
   r.spixels = p.spixels;
-  r.image.assign(static_cast<std::size_t>(p.fpixels) * p.spixels, 0.0f);
+  const std::size_t n = static_cast<std::size_t>(p.fpixels) * p.spixels;
+  r.image.assign(n, 0.0f);
   std::vector<double> row_omega(p.spixels, 0.0);
-  launch_cpu(p, r.image.data(), row_omega.data(), threads, progress);
+  if (!p.interpolate) {
+    launch_cpu(p, r.image.data(), row_omega.data(), threads, progress);
+  } else {
+    // Pass 1 interpolates everywhere and notes where the grid runs out; the
+    // first such evaluation in pixel order switches interpolation off for
+    // the rest of the run, so pass 2 redoes the rows from there.
+    std::vector<int> outside(n, -1);
+    launch_cpu(p, r.image.data(), row_omega.data(), threads, progress, outside.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      if (outside[i] < 0) continue;
+      p.interp_stop_pixel = static_cast<long>(i);
+      p.interp_stop_eval = outside[i];
+      launch_cpu(p, r.image.data(), row_omega.data(), threads, {}, nullptr, static_cast<int>(i / p.fpixels));
+      break;
+    }
+  }
   r.stats = compute_stats(p, r.image, row_omega);
   return r;
 }

@@ -222,7 +222,9 @@ std::vector<Flag> flag_table() {
   int1({"detpixels"}, "pixels per edge", [](SimConfig& c, int v) { c.detector.fpixels = c.detector.spixels = v; });
   int1({"detpixels_f", "detpixels_x"}, "fast pixels", [](SimConfig& c, int v) { c.detector.fpixels = v; });
   int1({"detpixels_s", "detpixels_y"}, "slow pixels", [](SimConfig& c, int v) { c.detector.spixels = v; });
-  flag({"curved_det"}, "all pixels at the same distance", [](SimConfig& c) { c.detector.curved = true; });
+  // nanoBragg expects a (ignored) word after -curved_det; both forms work here.
+  f.push_back({{"curved_det"}, 0, 1, "all pixels at the same distance",
+               [](SimConfig& c, const Tokens&, ParsedCommandLine&) { c.detector.curved = true; }});
   num1({"pixel"}, "pixel size (mm)", [](SimConfig& c, double v) { c.detector.pixel_size = v / 1000.0; });
   flag({"point_pixel"}, "inverse-square law only (no obliquity)", [](SimConfig& c) { c.detector.point_pixel = true; });
   f.push_back({{"roi"}, 4, 4, "xmin xmax ymin ymax (pixels, inclusive)",
@@ -301,6 +303,8 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
       by_name[name] = i;
       if (table[i].max_values == 0) {
         desc.add_options()(name.c_str(), "");
+      } else if (table[i].min_values == 0) {
+        desc.add_options()(name.c_str(), po::value<std::vector<std::string>>()->zero_tokens()->multitoken(), "");
       } else if (table[i].max_values == 1) {
         desc.add_options()(name.c_str(), po::value<std::string>(), "");
       } else {

@@ -90,6 +90,13 @@ struct KernelParams {
 
   HklView hkl;
   bool interpolate = false;
+  /// Interpolation is switched off for good at the first evaluation whose
+  /// 4x4x4 neighbourhood leaves the grid (reference and spec behaviour):
+  /// evaluation interp_stop_eval of pixel interp_stop_pixel (index
+  /// s*fpixels+f, the reference's single-thread order) and everything after
+  /// it use nearest-neighbour look-up. Found by a first pass over the image.
+  long interp_stop_pixel = 0x7fffffffffffffffL;
+  int interp_stop_eval = 0;
 
   /// c-parity: at a phi step with phi = 0 keep the orientation left by the
   /// previous sub-path (C-PARITY-001). The first pixel of the run starts
@@ -111,6 +118,7 @@ struct NullRecorder {
 struct PixelResult {
   float value = 0;
   double omega_sum = 0;  ///< sum of omega over its sub-pixels (for the solid-angle report)
+  int first_outside_eval = -1;  ///< first structure-factor evaluation outside the interpolation grid
 };
 
 namespace detail {
@@ -136,6 +144,8 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
   Vec3 bp = (p.phi_carry && !first) ? p.carry_b : p.b0;
   Vec3 cp = (p.phi_carry && !first) ? p.carry_c : p.c0;
 
+  const long pixel_index = static_cast<long>(spixel) * p.fpixels + fpixel;
+  int evaluation = 0;  // structure-factor evaluations so far in this pixel
   double Fdet = 0, Sdet = 0;
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
     const double Odet = thick_tic * p.thickstep;
@@ -231,7 +241,10 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
 
               double F_cell = p.hkl.default_F;
               bool looked_up = false;
-              if (p.interpolate) {
+              const bool interpolating =
+                  p.interpolate && (pixel_index < p.interp_stop_pixel ||
+                                    (pixel_index == p.interp_stop_pixel && evaluation < p.interp_stop_eval));
+              if (interpolating) {
                 const int hf = static_cast<int>(std::floor(h));
                 const int kf = static_cast<int>(std::floor(k));
                 const int lf0 = static_cast<int>(std::floor(l));
@@ -254,9 +267,13 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
                         grid[i][j][m] = p.hkl.at(hf - 1 + i, kf - 1 + j, lf0 - 1 + m);
                   F_cell = tricubic(hx, kx, lx, grid, h, k, l);
                   looked_up = true;
+                } else if (out.first_outside_eval < 0) {
+                  // Outside the grid: nearest neighbour now, and the caller
+                  // stops interpolating from here on.
+                  out.first_outside_eval = evaluation;
                 }
-                // Outside the grid: nearest neighbour (the reference's fallback).
               }
+              ++evaluation;
               if (!looked_up) {
                 if (p.hkl.loaded && p.hkl.contains(h0, k0, l0)) F_cell = p.hkl.at(h0, k0, l0);
               }

@@ -31,10 +31,14 @@ using ProgressFn = std::function<void(long done, long total)>;
 /// Runs every pixel of the ROI on `threads` workers (0: hardware threads).
 /// The image does not depend on the number of threads: each pixel is a pure
 /// function of the parameters and its index.
+/// Rows from `first_row` on; `outside_eval` (optional, one per pixel)
+/// receives PixelResult::first_outside_eval.
 void launch_cpu(const KernelParams& params, float* image, double* row_omega, int threads,
-                const ProgressFn& progress = {});
+                const ProgressFn& progress = {}, int* outside_eval = nullptr, int first_row = 0);
 
-SimulationResult run_simulation(const PreparedSimulation& sim, int threads, const ProgressFn& progress = {});
+/// Runs the image. With interpolation it also fixes where interpolation
+/// stops (sim.params.interp_stop_*), so later traces see the same state.
+SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress = {});
 
 ImageStats compute_stats(const KernelParams& params, const std::vector<float>& image,
                          const std::vector<double>& row_omega);
