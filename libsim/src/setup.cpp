@@ -481,9 +481,13 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
     if (cos_gamma_star * cos_gamma_star > 1.0) cos_gamma_star = 1.0;
     a_star = {as_len, 0.0, 0.0};
     b_star = {bs_len * cos_gamma_star, bs_len * sin_gamma_star, 0.0};
-    c_star = {cs_len * cos_beta_star,
-              cs_len * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star,
-              cs_len * V_cell / (cp.a * cp.b * cp.c * sin_gamma_star)};
+    // c* along z: c is parallel to a* x b* (the z axis) so c . c* = 1 gives
+    // c*_z = 1/c. nanoBragg uses |c*| V/(a b c sin gamma*), which equals 1/c
+    // only when sin gamma = sin gamma*; for other triclinic cells the cell
+    // it builds has angles off by up to a few 0.01 deg (C-PARITY-003).
+    const double c_star_z = parity ? cs_len * V_cell / (cp.a * cp.b * cp.c * sin_gamma_star) : 1.0 / cp.c;
+    c_star = {cs_len * cos_beta_star, cs_len * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star,
+              c_star_z};
   }
   if (!cr.mat_file.empty()) {
     std::ifstream in(cr.mat_file);
@@ -659,14 +663,16 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   p.carry_a = a0;
   p.carry_b = b0;
   p.carry_c = c0;
+  out.phi_cells.assign(3 * static_cast<std::size_t>(phisteps), Vec3{});
   for (int tic = 0; tic < phisteps; ++tic) {
     const double phi = cr.phi0 + phistep * tic;
     if (phi != 0.0) {
-      p.carry_a = rotate_about_axis(a0, spindle, phi);
-      p.carry_b = rotate_about_axis(b0, spindle, phi);
-      p.carry_c = rotate_about_axis(c0, spindle, phi);
+      out.phi_cells[3 * tic] = p.carry_a = rotate_about_axis(a0, spindle, phi);
+      out.phi_cells[3 * tic + 1] = p.carry_b = rotate_about_axis(b0, spindle, phi);
+      out.phi_cells[3 * tic + 2] = p.carry_c = rotate_about_axis(c0, spindle, phi);
     }
   }
+  p.phi_cells = out.phi_cells.data();
   p.steps = p.num_sources * p.mosaic_domains * phisteps * oversample * oversample;
 
   out.convention = d.convention;

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "nbsim/hd.hpp"
+#include "nbsim/physics/detector.hpp"
 #include "nbsim/physics/interpolation.hpp"
 #include "nbsim/physics/lattice.hpp"
 #include "nbsim/physics/polarization.hpp"
@@ -83,6 +84,9 @@ struct KernelParams {
   int phisteps = 1;
   double phi0 = 0, phistep = 0;  ///< rad
   Vec3 spindle;
+  /// a, b, c rotated to each phi step (3 per step), the same for every
+  /// pixel, so computed once; entries of steps with phi = 0 are unused.
+  const Vec3* phi_cells = nullptr;
   const double* mosaic_umats = nullptr;  ///< 9 per domain, row-major
   int mosaic_domains = 1;
   double mosaic_spread = 0;
@@ -156,29 +160,15 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
       for (int subF = 0; subF < p.oversample; ++subF) {
         Fdet = p.subpixel_size * (fpixel * p.oversample + subF) + p.subpixel_size / 2.0;
         Sdet = p.subpixel_size * (spixel * p.oversample + subS) + p.subpixel_size / 2.0;
-        Vec3 pixel_pos{Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x,
-                       Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y,
-                       Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z};
-        if (p.curved) {
-          // Every pixel at `distance`: detector coordinates act as angles.
-          const Vec3 straight = p.distance * p.beam;
-          const Vec3 swung = rotate_about_axis(straight, p.sdet, pixel_pos.y / p.distance);
-          pixel_pos = rotate_about_axis(swung, p.fdet, pixel_pos.z / p.distance);
-        }
+        const Vec3 pixel_pos = detector_position(Fdet, Sdet, Odet, p.fdet, p.sdet, p.odet, p.pix0, p.curved,
+                                                 p.distance, p.beam);
         const double airpath = unitize(pixel_pos, diffracted);
-
-        if (omega_pixel == 0.0 || p.oversample_omega) {
-          // Solid angle: (pixel/R)^2 times the obliquity close_distance/R.
-          omega_pixel = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
-          if (p.point_pixel) omega_pixel = 1.0 / airpath / airpath;
-        }
+        // Solid angle and absorption once per pixel unless oversampled.
+        if (omega_pixel == 0.0 || p.oversample_omega)
+          omega_pixel = pixel_solid_angle(p.pixel_size, airpath, p.close_distance, p.point_pixel);
         out.omega_sum += omega_pixel;
-
-        if (capture_fraction == 0.0 || p.oversample_thick) {
-          const double parallax = dot(diffracted, p.odet);
-          capture_fraction = std::exp(-thick_tic * p.thickstep * p.mu / parallax) -
-                             std::exp(-(thick_tic + 1) * p.thickstep * p.mu / parallax);
-        }
+        if (capture_fraction == 0.0 || p.oversample_thick)
+          capture_fraction = layer_capture_fraction(thick_tic, p.thickstep, p.mu, diffracted, p.odet);
 
         for (int source = 0; source < p.num_sources; ++source) {
           incident = -p.sources[source].direction;
@@ -200,9 +190,9 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
           for (int phi_tic = 0; phi_tic < p.phisteps; ++phi_tic) {
             const double phi = p.phi0 + p.phistep * phi_tic;
             if (phi != 0.0) {
-              ap = rotate_about_axis(p.a0, p.spindle, phi);
-              bp = rotate_about_axis(p.b0, p.spindle, phi);
-              cp = rotate_about_axis(p.c0, p.spindle, phi);
+              ap = p.phi_cells[3 * phi_tic];
+              bp = p.phi_cells[3 * phi_tic + 1];
+              cp = p.phi_cells[3 * phi_tic + 2];
             } else if (!p.phi_carry) {
               ap = p.a0;
               bp = p.b0;

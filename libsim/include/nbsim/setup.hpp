@@ -29,6 +29,7 @@ struct PreparedSimulation {
   KernelParams params;
   std::vector<Source> sources;
   std::vector<double> mosaic_umats;
+  std::vector<Vec3> phi_cells;  ///< a, b, c at each phi step
   HklGrid hkl;
 
   // Resolved values reported to the user.
