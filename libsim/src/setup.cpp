@@ -182,42 +182,32 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
       pivot = Pivot::beam;
       break;
     case Convention::mosflm:
-      // First pixel centre at (0.5,0.5) pixels; X runs along slow.
+    case Convention::denzo: {
+      // X runs along slow. MOSFLM puts the first pixel's centre at (0.5,0.5)
+      // pixels, DENZO its corner.
+      const double half_pixel = d.convention == Convention::mosflm ? 0.5 : 0.0;
       if (std::isnan(Xbeam)) Xbeam = (d.detsize_s + d.pixel_size) / 2.0;
       if (std::isnan(Ybeam)) Ybeam = (d.detsize_f + d.pixel_size) / 2.0;
       beam = {1, 0, 0}; odet = {1, 0, 0}; fdet = {0, 0, 1}; sdet = {0, -1, 0};
       twotheta_axis = {0, 0, -1}; polar_vector = {0, 0, 1}; spindle = {0, 0, 1};
-      Fbeam = Ybeam + 0.5 * d.pixel_size;
-      Sbeam = Xbeam + 0.5 * d.pixel_size;
+      Fbeam = Ybeam + half_pixel * d.pixel_size;
+      Sbeam = Xbeam + half_pixel * d.pixel_size;
       pivot = Pivot::beam;
       break;
-    case Convention::denzo:
-      if (std::isnan(Xbeam)) Xbeam = (d.detsize_s + d.pixel_size) / 2.0;
-      if (std::isnan(Ybeam)) Ybeam = (d.detsize_f + d.pixel_size) / 2.0;
-      beam = {1, 0, 0}; odet = {1, 0, 0}; fdet = {0, 0, 1}; sdet = {0, -1, 0};
-      twotheta_axis = {0, 0, -1}; polar_vector = {0, 0, 1}; spindle = {0, 0, 1};
-      Fbeam = Ybeam + 0.0 * d.pixel_size;
-      Sbeam = Xbeam + 0.0 * d.pixel_size;
-      pivot = Pivot::beam;
-      break;
+    }
     case Convention::xds:
+    case Convention::dials: {
+      // Same detector frame; XDS rotates about x, DIALS about y.
       if (std::isnan(Xbeam)) Xbeam = d.Xclose;
       if (std::isnan(Ybeam)) Ybeam = d.Yclose;
       beam = {0, 0, 1}; fdet = {1, 0, 0}; sdet = {0, 1, 0}; odet = {0, 0, 1};
-      twotheta_axis = {1, 0, 0}; polar_vector = {1, 0, 0}; spindle = {1, 0, 0};
+      const Vec3 axis = d.convention == Convention::xds ? Vec3{1, 0, 0} : Vec3{0, 1, 0};
+      twotheta_axis = axis; polar_vector = axis; spindle = axis;
       Fbeam = Xbeam;
       Sbeam = Ybeam;
       pivot = Pivot::sample;
       break;
-    case Convention::dials:
-      if (std::isnan(Xbeam)) Xbeam = d.Xclose;
-      if (std::isnan(Ybeam)) Ybeam = d.Yclose;
-      beam = {0, 0, 1}; fdet = {1, 0, 0}; sdet = {0, 1, 0}; odet = {0, 0, 1};
-      twotheta_axis = {0, 1, 0}; polar_vector = {0, 1, 0}; spindle = {0, 1, 0};
-      Fbeam = Xbeam;
-      Sbeam = Ybeam;
-      pivot = Pivot::sample;
-      break;
+    }
     case Convention::custom:
       if (std::isnan(Xbeam)) Xbeam = d.Xclose;
       if (std::isnan(Ybeam)) Ybeam = d.Yclose;
