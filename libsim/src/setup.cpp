@@ -1,5 +1,6 @@
 #include "nbsim/setup.hpp"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "nbtrace/atomic_file.hpp"
 #include "nbtrace/error.hpp"
 #include "nbsim/physics/rotation.hpp"
+#include "nbsim/random.hpp"
 
 namespace nbsim {
 
@@ -126,10 +128,6 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   const bool parity = cfg.mode == Mode::c_parity;
   auto& log = out.log;
   TraceSink tr{out.geometry_trace};
-
-  // ---- unsupported features: refuse rather than render something else.
-  if (cr.mosaic_spread > 0.0)
-    throw nbtrace::UsageError("-mosaic is not yet supported by nbsim (mosaic domains need the reference's random generator)");
 
   // ---- detector size.
   if (!(d.pixel_size > 0)) throw nbtrace::UsageError("impossible geometry: -pixel must be > 0");
@@ -299,6 +297,28 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
     d.thicksteps = 1; d.thick = 0.0; d.thickstep = 0.0;
   }
   if (d.mu < 0) d.mu = 0;
+
+  // ---- mosaic domains: a spread without a count means 10 domains.
+  double mosaic_spread = cr.mosaic_spread;
+  int mosaic_domains = cr.mosaic_domains;
+  if (mosaic_domains <= 0) {
+    if (mosaic_spread < 0.0) {
+      mosaic_domains = 1;
+      mosaic_spread = 0.0;
+    } else if (mosaic_spread == 0.0) {
+      mosaic_domains = 1;
+    } else {
+      log.push_back("WARNING: finite mosaicity with only one domain! upping to 10 mosaic domains");
+      mosaic_domains = 10;
+    }
+  } else if (mosaic_spread < 0.0) {
+    log.push_back("WARNING: no mosaic spread specified.  setting mosaic_domains = 1");
+    mosaic_spread = 0.0;
+    mosaic_domains = 1;
+  } else if (mosaic_spread == 0.0) {
+    log.push_back("WARNING: zero mosaic spread specified.  setting mosaic_domains = 1");
+    mosaic_domains = 1;
+  }
 
   // ---- detector placement.
   log.push_back(std::string(d.convention == Convention::adxv     ? "adxv"
@@ -587,7 +607,17 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
       }
     }
   }
-  out.mosaic_umats = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  // Domain orientations from the reference's generator; the first domain is
+  // forced to the unrotated crystal (after drawing its numbers, as the
+  // reference does).
+  out.mosaic_umats.assign(9 * static_cast<std::size_t>(mosaic_domains), 0.0);
+  {
+    ReferenceRandom rng(cr.mosaic_seed);
+    for (int m = 0; m < mosaic_domains; ++m)
+      random_cap_rotation(static_cast<float>(mosaic_spread), rng, out.mosaic_umats.data() + 9 * m);
+    const double identity[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    std::copy(identity, identity + 9, out.mosaic_umats.begin());
+  }
 
   // ---- kernel parameters.
   p.fpixels = fpixels;
@@ -641,8 +671,8 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   p.phistep = phistep;
   p.spindle = spindle;
   p.mosaic_umats = out.mosaic_umats.data();
-  p.mosaic_domains = 1;
-  p.mosaic_spread = 0;
+  p.mosaic_domains = mosaic_domains;
+  p.mosaic_spread = mosaic_spread;
   p.water_size = cr.water_size;
   p.hkl = out.hkl.view(cr.default_F);
   p.interpolate = interpolate != 0;

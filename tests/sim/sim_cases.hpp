@@ -23,6 +23,15 @@ inline const std::vector<std::string>& acceptance_cases() {
   return cases;
 }
 
+/// Golden cases the simulator also reproduces beyond issue 4's list:
+/// mosaic domains (the reference's random generator) and sensor absorption.
+inline std::vector<std::string> all_checked_cases() {
+  std::vector<std::string> cases = acceptance_cases();
+  cases.push_back("mosaic_256");
+  cases.push_back("absorption_256");
+  return cases;
+}
+
 inline fs::path case_dir(const std::string& name) { return nbtest::shared_dir() / "golden" / name; }
 
 inline nlohmann::json case_json(const std::string& name) {

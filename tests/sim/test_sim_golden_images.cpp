@@ -56,7 +56,7 @@ std::vector<std::string> six_digits(const std::string& line) {
 
 TEST_CASE("c-parity float images and statistics match nanoBragg.c") {
   if (!nbtest::require_shared("golden images")) return;
-  for (const std::string& name : simtest::acceptance_cases()) {
+  for (const std::string& name : simtest::all_checked_cases()) {
     CAPTURE(name);
     nbtest::TempDir work;
     simtest::stage_inputs(name, work.path());

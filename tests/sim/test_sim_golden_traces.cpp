@@ -40,7 +40,7 @@ nbtrace::DiffOptions options_1e9() {
 
 TEST_CASE("c-parity traces agree with TRACE_C in every common field") {
   if (!nbtest::require_shared("golden traces")) return;
-  for (const std::string& name : simtest::acceptance_cases()) {
+  for (const std::string& name : simtest::all_checked_cases()) {
     const auto json = simtest::case_json(name);
     for (const auto& trace : json.at("traces")) {
       CAPTURE(name);

@@ -1,6 +1,7 @@
 // Unit tests of the physics building blocks and the structure-factor I/O.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "nbsim/hkl.hpp"
@@ -8,6 +9,7 @@
 #include "nbsim/physics/lattice.hpp"
 #include "nbsim/physics/polarization.hpp"
 #include "nbsim/physics/rotation.hpp"
+#include "nbsim/random.hpp"
 #include "nbtrace/error.hpp"
 #include "test_support.hpp"
 
@@ -137,4 +139,31 @@ TEST_CASE("Fdump.bin round trip keeps extents and values") {
   CHECK(back.values == g.values);
   nbtest::write_file(dir / "short.bin", bytes.substr(0, bytes.size() - 8));
   CHECK_THROWS_AS(read_fdump(dir / "short.bin"), nbtrace::InputError);
+}
+
+TEST_CASE("reference random generator and mosaic rotations") {
+  ReferenceRandom a(-12345678), b(-12345678), c(-42);
+  double sum = 0;
+  bool differs = false;
+  for (int i = 0; i < 10000; ++i) {
+    const float x = a.uniform();
+    REQUIRE(x > 0.0f);
+    REQUIRE(x < 1.0f);
+    CHECK(b.uniform() == x);
+    differs = differs || c.uniform() != x;
+    sum += x;
+  }
+  CHECK(differs);
+  CHECK(sum / 10000 == doctest::Approx(0.5).epsilon(0.02));
+  // A cap rotation is orthonormal and turns by at most the spread.
+  ReferenceRandom r(-7);
+  for (int i = 0; i < 100; ++i) {
+    double u[9];
+    random_cap_rotation(0.1f, r, u);
+    const Vec3 x = rotate_by_matrix({1, 0, 0}, u), y = rotate_by_matrix({0, 1, 0}, u);
+    CHECK(magnitude(x) == doctest::Approx(1.0));
+    CHECK(std::fabs(dot(x, y)) < 1e-12);
+    const double trace = u[0] + u[4] + u[8];
+    CHECK(std::acos(std::min(1.0, (trace - 1) / 2)) <= 0.1 + 1e-6);
+  }
 }

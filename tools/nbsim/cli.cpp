@@ -147,7 +147,7 @@ std::vector<Flag> flag_table() {
   num1({"sample_thick", "sample_x", "xtal_thick", "xtal_x"}, "crystal size along a (mm)", [](SimConfig& c, double v) { c.crystal.sample_x = v / 1000; });
   num1({"sample_width", "sample_y", "xtal_width", "xtal_y", "width"}, "crystal size along b (mm)", [](SimConfig& c, double v) { c.crystal.sample_y = v / 1000; });
   num1({"sample_height", "sample_z", "xtal_height", "xtal_z", "height"}, "crystal size along c (mm)", [](SimConfig& c, double v) { c.crystal.sample_z = v / 1000; });
-  num1({"mosaic", "mosaic_spread", "mosaicity"}, "mosaic spread (degrees); only 0 is supported", [](SimConfig& c, double v) { c.crystal.mosaic_spread = v / kRTD; });
+  num1({"mosaic", "mosaic_spread", "mosaicity"}, "isotropic mosaic spread (degrees)", [](SimConfig& c, double v) { c.crystal.mosaic_spread = v / kRTD; });
   int1({"mosaic_domains", "mosaic_dom"}, "mosaic domains", [](SimConfig& c, int v) { c.crystal.mosaic_domains = v; });
 
   // ---- beam.
@@ -261,7 +261,7 @@ std::vector<Flag> flag_table() {
   ignored({"pgmscale"}, 1, "applies to -pgmfile, not written by nbsim yet");
   ignored({"adc"}, 1, "applies to -intfile, not written by nbsim yet");
   ignored({"seed"}, 1, "applies to noise, not simulated by nbsim yet");
-  ignored({"mosaic_seed"}, 1, "applies to mosaic domains, not simulated by nbsim yet");
+  int1({"mosaic_seed"}, "random seed of the mosaic domains (default 12345678)", [](SimConfig& c, int v) { c.crystal.mosaic_seed = -v; });
   ignored({"misset_seed"}, 1, "applies to -misset random, not supported by nbsim yet");
   ignored({"printout"}, 0, "is ignored");
   ignored({"printout_pixel"}, 2, "is ignored");

@@ -86,8 +86,9 @@ struct CrystalConfig {
   double phi0 = 0, phistep = -1, osc = -1;  ///< rad
   int phisteps = -1;
   Vec3 spindle{0, 0, 1};
-  double mosaic_spread = -1;
+  double mosaic_spread = -1;  ///< rad; <0 not given
   int mosaic_domains = -1;
+  long mosaic_seed = -12345678;  ///< the reference's default (it stores -seed)
   std::string hkl_file;
   double default_F = 0;
   int interpolate = 2;  ///< 2: auto (on when any N <= 2), 1: on, 0: off

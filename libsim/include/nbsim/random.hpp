@@ -1,0 +1,27 @@
+#pragma once
+// The reference's random numbers, reproduced so that mosaic domains (and,
+// later, noise) come out the same: a Park–Miller minimal-standard
+// generator (multiplier 16807, modulus 2^31-1, Schrage's factorisation)
+// behind a 32-entry Bays–Durham shuffle, returning floats in (0, 1).
+#include <array>
+
+namespace nbsim {
+
+class ReferenceRandom {
+ public:
+  /// A seed <= 0 (nanoBragg passes -seed) (re)starts the sequence.
+  explicit ReferenceRandom(long seed) : state_(seed) {}
+  float uniform();
+
+ private:
+  long state_;
+  long last_ = 0;  ///< 0: shuffle table not loaded yet
+  std::array<long, 32> table_{};
+};
+
+/// A random rotation (row-major 3x3) by up to `spread` radians about a
+/// random axis, drawn as nanoBragg's mosaic_rotation_umat does (single
+/// precision where it uses it).
+void random_cap_rotation(float spread, ReferenceRandom& rng, double umat[9]);
+
+}  // namespace nbsim

@@ -1,0 +1,69 @@
+#include "nbsim/random.hpp"
+
+#include <cmath>
+
+namespace nbsim {
+
+namespace {
+constexpr long kMultiplier = 16807;
+constexpr long kModulus = 2147483647;  // 2^31 - 1
+constexpr long kQuotient = kModulus / kMultiplier;   // 127773
+constexpr long kRemainder = kModulus % kMultiplier;  // 2836
+constexpr int kTable = 32;
+constexpr long kDivisor = 1 + (kModulus - 1) / kTable;
+constexpr double kScale = 1.0 / kModulus;
+constexpr double kLargestBelowOne = 1.0 - 1.2e-7;
+
+/// One step of x -> 16807 x mod (2^31-1) without overflow.
+long next_state(long x) {
+  const long k = x / kQuotient;
+  long y = kMultiplier * (x - k * kQuotient) - kRemainder * k;
+  if (y < 0) y += kModulus;
+  return y;
+}
+}  // namespace
+
+float ReferenceRandom::uniform() {
+  if (state_ <= 0 || last_ == 0) {
+    state_ = -state_ < 1 ? 1 : -state_;
+    // Warm up 8 steps, then fill the shuffle table from the end.
+    for (int j = kTable + 7; j >= 0; --j) {
+      state_ = next_state(state_);
+      if (j < kTable) table_[j] = state_;
+    }
+    last_ = table_[0];
+  }
+  state_ = next_state(state_);
+  const int j = static_cast<int>(last_ / kDivisor);
+  last_ = table_[j];
+  table_[j] = state_;
+  const float value = static_cast<float>(kScale * static_cast<double>(last_));
+  return value > kLargestBelowOne ? static_cast<float>(kLargestBelowOne) : value;
+}
+
+void random_cap_rotation(float spread, ReferenceRandom& rng, double umat[9]) {
+  constexpr double pi = 3.14159265358979323846;
+  const double r1 = 2.0 * rng.uniform() - 1.0;
+  const double r2 = 2.0 * rng.uniform() - 1.0;
+  const double r3 = 2.0 * rng.uniform() - 1.0;
+  const double xyrad = std::sqrt(1.0 - r2 * r2);
+  // Angle ~ spread * (1 - r3^2)^(1/3), evaluated in single precision.
+  const float rot_f = spread * ::powf(static_cast<float>(1.0 - r3 * r3), static_cast<float>(1.0 / 3.0));
+  const double rot = rot_f;
+  // Random axis (v1, v2, v3) on the unit sphere.
+  const double v1 = xyrad * std::sin(pi * r1);
+  const double v2 = xyrad * std::cos(pi * r1);
+  const double v3 = r2;
+  const double c = std::cos(rot), one_minus_c = 1.0 - c, s = std::sin(rot);
+  umat[0] = c + one_minus_c * (v1 * v1);
+  umat[1] = one_minus_c * v1 * v2 - s * v3;
+  umat[2] = one_minus_c * v1 * v3 + s * v2;
+  umat[3] = one_minus_c * v1 * v2 + s * v3;
+  umat[4] = c + one_minus_c * (v2 * v2);
+  umat[5] = one_minus_c * v2 * v3 - s * v1;
+  umat[6] = one_minus_c * v1 * v3 - s * v2;
+  umat[7] = one_minus_c * v2 * v3 + s * v1;
+  umat[8] = c + one_minus_c * (v3 * v3);
+}
+
+}  // namespace nbsim
