@@ -24,11 +24,13 @@ inline const std::vector<std::string>& acceptance_cases() {
 }
 
 /// Golden cases the simulator also reproduces beyond issue 4's list:
-/// mosaic domains (the reference's random generator) and sensor absorption.
+/// mosaic domains (the reference's random generator), sensor absorption and
+/// a source file.
 inline std::vector<std::string> all_checked_cases() {
   std::vector<std::string> cases = acceptance_cases();
   cases.push_back("mosaic_256");
   cases.push_back("absorption_256");
+  cases.push_back("sourcefile_128");
   return cases;
 }
 

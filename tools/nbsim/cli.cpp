@@ -268,7 +268,7 @@ std::vector<Flag> flag_table() {
   ignored({"coherent"}, 0, "has no effect in nanoBragg either");
   num1({"density", "sample_density"}, "has no effect on the image", [](SimConfig&, double) {});
   num1({"MW", "molecular_weight"}, "has no effect on the image", [](SimConfig&, double) {});
-  unsupported({"sourcefile"}, 1, 1);
+  str1({"sourcefile"}, "beam sources: lines X Y Z weight lambda (m, -, m)", [](SimConfig& c, const std::string& v) { c.beam.source_file = v; });
   unsupported({"img"}, 1, 1);
   unsupported({"mask"}, 1, 1);
   unsupported({"stol"}, 1, 1);

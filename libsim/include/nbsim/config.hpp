@@ -68,6 +68,9 @@ struct BeamConfig {
   int hdivsteps = -1, vdivsteps = -1;
   bool round_div = true;
   double source_distance = 10.0;  ///< m
+  /// Sources from a file: lines "X Y Z weight lambda" (m, -, m); replaces
+  /// the divergence/dispersion grid.
+  std::string source_file;
 };
 
 struct CellParams {
