@@ -10,6 +10,7 @@
 #include "nbtrace/error.hpp"
 #include "nbsim/setup.hpp"
 #include "nbsim/simulator.hpp"
+#include "nbsim/smv.hpp"
 
 namespace nbsim {
 
@@ -33,6 +34,7 @@ void require_writable_folder(const std::string& file) {
 int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stderr_is_terminal) {
   require_writable_folder(config.output.floatfile);
   require_writable_folder(config.output.trace_file);
+  require_writable_folder(config.output.intfile);
 
   PreparedSimulation sim;
   prepare_simulation(config, sim);
@@ -67,8 +69,16 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   }
 
   const double solid = result.stats.omega_sum / p.steps;
-  std::string bytes(reinterpret_cast<const char*>(result.image.data()), result.image.size() * sizeof(float));
-  nbtrace::write_file_atomic(config.output.floatfile, bytes);
+  // Both images land together or not at all.
+  nbtrace::AtomicFileSet files;
+  files.add(config.output.floatfile,
+            std::string(reinterpret_cast<const char*>(result.image.data()), result.image.size() * sizeof(float)));
+  double intfile_scale = 0;
+  if (!config.output.intfile.empty())
+    files.add(config.output.intfile, encode_smv_intimage(sim, result.image, result.stats.max_I,
+                                                         config.output.intfile_scale, config.output.adc_offset,
+                                                         &intfile_scale));
+  files.commit();
   if (!quiet) {
     out << printf_g("solid angle subtended by detector = %g steradian ( %g%% sphere)\n", solid,
                     100 * solid / 4 / 3.14159265358979323846);
@@ -77,6 +87,10 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   // The statistics lines are the run's result: printed even with -quiet.
   out << printf_g("max_I = %g  at %g %g\n", result.stats.max_I, result.stats.max_I_x, result.stats.max_I_y);
   out << printf_g("mean= %g rms= %g rmsd= %g\n", result.stats.mean, result.stats.rms, result.stats.rmsd);
+  if (!quiet && !config.output.intfile.empty()) {
+    out << printf_g("intfile_scale = %g\n", intfile_scale);
+    out << "writing " << config.output.intfile << " as 2-byte integers\n";
+  }
   out.flush();
   return 0;
 }

@@ -760,6 +760,9 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   out.detsize_f = d.detsize_f;
   out.detsize_s = d.detsize_s;
   out.lambda0 = bm.lambda0;
+  out.phi0 = cr.phi0;
+  out.osc = osc;
+  out.twotheta = d.twotheta;
 
   // Last, once everything is validated: the structure-factor cache for the
   // next run without -hkl (as the reference writes it).

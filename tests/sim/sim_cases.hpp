@@ -24,13 +24,14 @@ inline const std::vector<std::string>& acceptance_cases() {
 }
 
 /// Golden cases the simulator also reproduces beyond issue 4's list:
-/// mosaic domains (the reference's random generator), sensor absorption and
-/// a source file.
+/// mosaic domains (the reference's random generator), sensor absorption, a
+/// source file, water background (its noise image is not simulated).
 inline std::vector<std::string> all_checked_cases() {
   std::vector<std::string> cases = acceptance_cases();
   cases.push_back("mosaic_256");
   cases.push_back("absorption_256");
   cases.push_back("sourcefile_128");
+  cases.push_back("noise_smv_128");
   return cases;
 }
 

@@ -2,6 +2,7 @@
 // statistics lines for the golden cases.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -54,7 +55,7 @@ std::vector<std::string> six_digits(const std::string& line) {
 
 }  // namespace
 
-TEST_CASE("c-parity float images and statistics match nanoBragg.c") {
+TEST_CASE("c-parity float images, SMV integer images and statistics match nanoBragg.c") {
   if (!nbtest::require_shared("golden images")) return;
   for (const std::string& name : simtest::all_checked_cases()) {
     CAPTURE(name);
@@ -64,6 +65,12 @@ TEST_CASE("c-parity float images and statistics match nanoBragg.c") {
     std::vector<std::string> args{"-mode", "c-parity"};
     const auto image_args = simtest::arguments(json.at("image_command"));
     args.insert(args.end(), image_args.begin(), image_args.end());
+    // nanoBragg always writes an SMV integer image (intimage.img unless
+    // -intfile names another); nbsim writes one when asked.
+    std::string intfile = "intimage.img";
+    const auto named = std::find(image_args.begin(), image_args.end(), "-intfile");
+    if (named != image_args.end()) intfile = *(named + 1);
+    else args.insert(args.end(), {"-intfile", intfile});
     const auto run = nbtest::run_tool("nbsim", args, work.path());
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
@@ -77,6 +84,9 @@ TEST_CASE("c-parity float images and statistics match nanoBragg.c") {
                  << c.identical << "/" << c.pixels << " pixels bit-identical");
     CHECK(c.out_of_tolerance == 0);
     CHECK(c.correlation >= 0.9999999);
+
+    // The integer image, header included, byte for byte.
+    CHECK(nbtest::read_file(work / intfile) == nbtest::read_file(simtest::case_dir(name) / intfile));
 
     const auto ref_stats = simtest::stats_lines(nbtest::read_file(simtest::case_dir(name) / "c_stdout.log"));
     const auto test_stats = simtest::stats_lines(run.out);

@@ -254,12 +254,12 @@ std::vector<Flag> flag_table() {
   flag({"progress"}, "progress meter on stderr when it is a terminal", [](SimConfig& c) { c.output.progress = true; });
   flag({"nonoise"}, "no noise image (nbsim writes none)", [](SimConfig&) {});
   flag({"nopgm"}, "no PGM image (nbsim writes none)", [](SimConfig&) {});
-  ignored({"intfile", "intimage"}, 1, "is not written by nbsim yet");
+  str1({"intfile", "intimage"}, "SMV integer image (float * scale + adc, 16 bit)", [](SimConfig& c, const std::string& v) { c.output.intfile = v; });
+  num1({"scale"}, "integer-image scale (default 55000/max_I)", [](SimConfig& c, double v) { c.output.intfile_scale = v; });
+  num1({"adc"}, "integer-image offset (default 40)", [](SimConfig& c, double v) { c.output.adc_offset = v; });
   ignored({"noisefile", "noiseimage"}, 1, "is not written by nbsim yet");
   ignored({"pgmfile", "pgmimage"}, 1, "is not written by nbsim yet");
-  ignored({"scale"}, 1, "applies to -intfile, not written by nbsim yet");
   ignored({"pgmscale"}, 1, "applies to -pgmfile, not written by nbsim yet");
-  ignored({"adc"}, 1, "applies to -intfile, not written by nbsim yet");
   ignored({"seed"}, 1, "applies to noise, not simulated by nbsim yet");
   int1({"mosaic_seed"}, "random seed of the mosaic domains (default 12345678)", [](SimConfig& c, int v) { c.crystal.mosaic_seed = -v; });
   ignored({"misset_seed"}, 1, "applies to -misset random, not supported by nbsim yet");

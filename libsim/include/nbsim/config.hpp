@@ -111,6 +111,9 @@ struct TracePixel {
 
 struct OutputConfig {
   std::string floatfile = "floatimage.bin";
+  std::string intfile;       ///< SMV integer image; empty: not written
+  double intfile_scale = 0;  ///< <= 0: 55000 / max_I
+  double adc_offset = 40.0;  ///< added to every integer pixel
   std::vector<TracePixel> trace_pixels;
   std::string trace_file;  ///< empty: traces go to stdout
   bool quiet = false;

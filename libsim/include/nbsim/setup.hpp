@@ -37,6 +37,7 @@ struct PreparedSimulation {
   Pivot pivot = Pivot::beam;
   double Xbeam = 0, Ybeam = 0, Fbeam = 0, Sbeam = 0, Fclose = 0, Sclose = 0;
   double detsize_f = 0, detsize_s = 0, lambda0 = 0;
+  double phi0 = 0, osc = 0, twotheta = 0;  ///< rad, for image headers
   int auto_oversample = 0;  ///< 0 when the user gave -oversample
 
   std::vector<std::string> log;             ///< informational lines for stdout
