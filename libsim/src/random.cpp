@@ -41,6 +41,72 @@ float ReferenceRandom::uniform() {
   return value > kLargestBelowOne ? static_cast<float>(kLargestBelowOne) : value;
 }
 
+float ReferenceRandom::gaussian() {
+  if (have_spare_) {
+    have_spare_ = false;
+    return spare_;
+  }
+  float v1, v2, rsq;
+  do {  // a point inside the unit circle
+    v1 = static_cast<float>(2.0 * uniform() - 1.0);
+    v2 = static_cast<float>(2.0 * uniform() - 1.0);
+    rsq = v1 * v1 + v2 * v2;
+  } while (rsq >= 1.0 || rsq == 0);
+  const float fac = static_cast<float>(std::sqrt(-2.0 * std::log(static_cast<double>(rsq)) / rsq));
+  spare_ = v1 * fac;
+  have_spare_ = true;
+  return v2 * fac;
+}
+
+float log_gamma(float xx) {
+  // Lanczos approximation (gamma = 5, six terms).
+  static constexpr double kCoefficients[6] = {76.18009172947146,     -86.50532032941677,
+                                              24.01409824083091,     -1.231739572450155,
+                                              0.1208650973866179e-2, -0.5395239384953e-5};
+  const double x = xx;
+  double y = x;
+  double tmp = x + 5.5;
+  tmp -= (x + 0.5) * std::log(tmp);
+  double series = 1.000000000190015;
+  for (double c : kCoefficients) series += c / ++y;
+  return static_cast<float>(-tmp + std::log(2.5066282746310005 * series / x));
+}
+
+float ReferenceRandom::poisson(float xm) {
+  constexpr double pi = 3.14159265358979323846;
+  if (xm > 1.0e6) {
+    // Large means: the normal approximation.
+    return static_cast<float>(xm + std::sqrt(static_cast<double>(xm)) * gaussian());
+  }
+  if (xm < 12.0) {
+    // Count uniform deviates until their product drops below exp(-mean).
+    const float g = static_cast<float>(std::exp(-static_cast<double>(xm)));
+    float em = -1;
+    float t = 1.0f;
+    do {
+      ++em;
+      t *= uniform();
+    } while (t > g);
+    return em;
+  }
+  // Rejection from a Lorentzian comparison function.
+  const float sq = static_cast<float>(std::sqrt(2.0 * xm));
+  const float alxm = static_cast<float>(std::log(static_cast<double>(xm)));
+  const float g = xm * alxm - log_gamma(static_cast<float>(xm + 1.0));
+  float em, t, y;
+  do {
+    do {
+      y = static_cast<float>(std::tan(pi * uniform()));
+      em = sq * y + xm;
+    } while (em < 0.0);
+    em = static_cast<float>(std::floor(static_cast<double>(em)));
+    // 0.9 keeps the ratio below 1.
+    t = static_cast<float>(0.9 * (1.0 + y * y) *
+                           std::exp(static_cast<double>(em * alxm - log_gamma(static_cast<float>(em + 1.0)) - g)));
+  } while (uniform() > t);
+  return em;
+}
+
 void random_cap_rotation(float spread, ReferenceRandom& rng, double umat[9]) {
   constexpr double pi = 3.14159265358979323846;
   const double r1 = 2.0 * rng.uniform() - 1.0;

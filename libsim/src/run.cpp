@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -35,6 +36,7 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   require_writable_folder(config.output.floatfile);
   require_writable_folder(config.output.trace_file);
   require_writable_folder(config.output.intfile);
+  require_writable_folder(config.output.noisefile);
 
   PreparedSimulation sim;
   prepare_simulation(config, sim);
@@ -73,11 +75,18 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   nbtrace::AtomicFileSet files;
   files.add(config.output.floatfile,
             std::string(reinterpret_cast<const char*>(result.image.data()), result.image.size() * sizeof(float)));
-  double intfile_scale = 0;
+  double intfile_scale = config.output.intfile_scale;
   if (!config.output.intfile.empty())
-    files.add(config.output.intfile, encode_smv_intimage(sim, result.image, result.stats.max_I,
-                                                         config.output.intfile_scale, config.output.adc_offset,
-                                                         &intfile_scale));
+    files.add(config.output.intfile,
+              encode_smv(sim, integer_pixels(p, result.image, result.stats.max_I, intfile_scale,
+                                             config.output.adc_offset)));
+  NoiseImage noise;
+  const bool write_noise = config.output.noise && !config.output.noisefile.empty();
+  if (write_noise) {
+    const long seed = config.output.noise_seed ? *config.output.noise_seed : -static_cast<long>(std::time(nullptr));
+    noise = noise_pixels(p, result.image, seed, config.output.adc_offset);
+    files.add(config.output.noisefile, encode_smv(sim, noise.pixels));
+  }
   files.commit();
   if (!quiet) {
     out << printf_g("solid angle subtended by detector = %g steradian ( %g%% sphere)\n", solid,
@@ -90,6 +99,11 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   if (!quiet && !config.output.intfile.empty()) {
     out << printf_g("intfile_scale = %g\n", intfile_scale);
     out << "writing " << config.output.intfile << " as 2-byte integers\n";
+  }
+  if (!quiet && write_noise) {
+    char line[160];
+    std::snprintf(line, sizeof line, "%.0f photons on noise image (%ld overloads)\n", noise.photons, noise.overloads);
+    out << line << "writing " << config.output.noisefile << " as 2-byte integers\n";
   }
   out.flush();
   return 0;

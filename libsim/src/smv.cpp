@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "nbsim/random.hpp"
+
 namespace nbsim {
 
 namespace {
@@ -52,18 +54,30 @@ std::string smv_header(const PreparedSimulation& sim) {
   return h;
 }
 
-std::string encode_smv_intimage(const PreparedSimulation& sim, const std::vector<float>& image, double max_I,
-                                double scale, double adc_offset, double* scale_used) {
-  const KernelParams& p = sim.params;
+std::string encode_smv(const PreparedSimulation& sim, const std::vector<std::uint16_t>& pixels) {
+  std::string out = smv_header(sim);
+  const std::size_t header = out.size();
+  out.resize(header + pixels.size() * sizeof(std::uint16_t));
+  std::memcpy(out.data() + header, pixels.data(), pixels.size() * sizeof(std::uint16_t));
+  return out;
+}
+
+namespace {
+bool in_roi(const KernelParams& p, int s, int f) {
+  return !(f < p.roi_fmin || f > p.roi_fmax || s < p.roi_smin || s > p.roi_smax);
+}
+}  // namespace
+
+std::vector<std::uint16_t> integer_pixels(const KernelParams& p, const std::vector<float>& image, double max_I,
+                                          double& scale, double adc_offset) {
   if (scale <= 0.0) {
     scale = 1.0;
     if (max_I > 0.0) scale = 55000.0 / max_I;
   }
-  if (scale_used) *scale_used = scale;
   std::vector<std::uint16_t> pixels(image.size(), 0);
   for (int s = 0; s < p.spixels; ++s) {
     for (int f = 0; f < p.fpixels; ++f) {
-      if (f < p.roi_fmin || f > p.roi_fmax || s < p.roi_smin || s > p.roi_smax) continue;
+      if (!in_roi(p, s, f)) continue;
       const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
       double v = image[i] * scale + adc_offset;
       if (v > 65535.0) v = 65535.0;
@@ -72,11 +86,28 @@ std::string encode_smv_intimage(const PreparedSimulation& sim, const std::vector
       pixels[i] = static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
     }
   }
-  std::string out = smv_header(sim);
-  const std::size_t header = out.size();
-  out.resize(header + pixels.size() * sizeof(std::uint16_t));
-  std::memcpy(out.data() + header, pixels.data(), pixels.size() * sizeof(std::uint16_t));
-  return out;
+  return pixels;
+}
+
+NoiseImage noise_pixels(const KernelParams& p, const std::vector<float>& image, long seed, double adc_offset) {
+  NoiseImage noise;
+  noise.pixels.assign(image.size(), 0);
+  ReferenceRandom rng(seed);
+  for (int s = 0; s < p.spixels; ++s) {
+    for (int f = 0; f < p.fpixels; ++f) {
+      if (!in_roi(p, s, f)) continue;
+      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
+      double v = rng.poisson(image[i]);
+      noise.photons += v;
+      v += adc_offset;
+      if (v > 65535.0) {
+        v = 65535.0;
+        ++noise.overloads;
+      }
+      noise.pixels[i] = static_cast<std::uint16_t>(v);
+    }
+  }
+  return noise;
 }
 
 }  // namespace nbsim

@@ -85,8 +85,12 @@ TEST_CASE("c-parity float images, SMV integer images and statistics match nanoBr
     CHECK(c.out_of_tolerance == 0);
     CHECK(c.correlation >= 0.9999999);
 
-    // The integer image, header included, byte for byte.
+    // The integer image, header included, byte for byte; the noise image
+    // too where the case asks for one (with its -seed).
     CHECK(nbtest::read_file(work / intfile) == nbtest::read_file(simtest::case_dir(name) / intfile));
+    const auto noise = std::find(image_args.begin(), image_args.end(), "-noisefile");
+    if (noise != image_args.end())
+      CHECK(nbtest::read_file(work / *(noise + 1)) == nbtest::read_file(simtest::case_dir(name) / *(noise + 1)));
 
     const auto ref_stats = simtest::stats_lines(nbtest::read_file(simtest::case_dir(name) / "c_stdout.log"));
     const auto test_stats = simtest::stats_lines(run.out);

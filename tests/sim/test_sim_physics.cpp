@@ -167,3 +167,24 @@ TEST_CASE("reference random generator and mosaic rotations") {
     CHECK(std::acos(std::min(1.0, (trace - 1) / 2)) <= 0.1 + 1e-6);
   }
 }
+
+TEST_CASE("Poisson deviates have the right mean and variance in every regime") {
+  // Means below 12 (product of uniforms), up to 1e6 (rejection) and above
+  // (normal approximation).
+  for (const float mean : {0.5f, 3.0f, 50.0f, 4000.0f, 2.0e6f}) {
+    CAPTURE(mean);
+    ReferenceRandom rng(-99);
+    const int n = 20000;
+    double sum = 0, sumsq = 0;
+    for (int i = 0; i < n; ++i) {
+      const double k = rng.poisson(mean);
+      if (mean <= 1e6) CHECK(k == std::floor(k));
+      sum += k;
+      sumsq += k * k;
+    }
+    const double m = sum / n, var = sumsq / n - m * m;
+    CHECK(m == doctest::Approx(mean).epsilon(5 * std::sqrt(mean / n) / mean + 1e-6));
+    CHECK(var == doctest::Approx(mean).epsilon(0.06));
+  }
+  CHECK(log_gamma(5.0f) == doctest::Approx(std::log(24.0)).epsilon(1e-6));
+}

@@ -252,15 +252,18 @@ std::vector<Flag> flag_table() {
                }});
   flag({"noprogress"}, "no progress meter", [](SimConfig& c) { c.output.progress = false; });
   flag({"progress"}, "progress meter on stderr when it is a terminal", [](SimConfig& c) { c.output.progress = true; });
-  flag({"nonoise"}, "no noise image (nbsim writes none)", [](SimConfig&) {});
+  flag({"nonoise"}, "no noise image", [](SimConfig& c) { c.output.noise = false; });
   flag({"nopgm"}, "no PGM image (nbsim writes none)", [](SimConfig&) {});
   str1({"intfile", "intimage"}, "SMV integer image (float * scale + adc, 16 bit)", [](SimConfig& c, const std::string& v) { c.output.intfile = v; });
   num1({"scale"}, "integer-image scale (default 55000/max_I)", [](SimConfig& c, double v) { c.output.intfile_scale = v; });
   num1({"adc"}, "integer-image offset (default 40)", [](SimConfig& c, double v) { c.output.adc_offset = v; });
-  ignored({"noisefile", "noiseimage"}, 1, "is not written by nbsim yet");
+  str1({"noisefile", "noiseimage"}, "SMV image with Poisson photon noise", [](SimConfig& c, const std::string& v) {
+    c.output.noisefile = v;
+    c.output.noise = true;
+  });
+  int1({"seed"}, "random seed of the noise image (default: the time)", [](SimConfig& c, int v) { c.output.noise_seed = -static_cast<long>(v); });
   ignored({"pgmfile", "pgmimage"}, 1, "is not written by nbsim yet");
   ignored({"pgmscale"}, 1, "applies to -pgmfile, not written by nbsim yet");
-  ignored({"seed"}, 1, "applies to noise, not simulated by nbsim yet");
   int1({"mosaic_seed"}, "random seed of the mosaic domains (default 12345678)", [](SimConfig& c, int v) { c.crystal.mosaic_seed = -v; });
   ignored({"misset_seed"}, 1, "applies to -misset random, not supported by nbsim yet");
   ignored({"printout"}, 0, "is ignored");

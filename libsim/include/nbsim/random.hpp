@@ -12,12 +12,23 @@ class ReferenceRandom {
   /// A seed <= 0 (nanoBragg passes -seed) (re)starts the sequence.
   explicit ReferenceRandom(long seed) : state_(seed) {}
   float uniform();
+  /// Standard normal deviate (polar Box–Muller; every second call returns
+  /// the spare of the previous pair).
+  float gaussian();
+  /// Poisson deviate of mean `mean` (photon counts): products of uniforms
+  /// below 12, Lorentzian rejection up to 1e6, a Gaussian above.
+  float poisson(float mean);
 
  private:
   long state_;
   long last_ = 0;  ///< 0: shuffle table not loaded yet
   std::array<long, 32> table_{};
+  bool have_spare_ = false;
+  float spare_ = 0;
 };
+
+/// ln Gamma(x) for x > 0 (Lanczos series), single precision result.
+float log_gamma(float x);
 
 /// A random rotation (row-major 3x3) by up to `spread` radians about a
 /// random axis, drawn as nanoBragg's mosaic_rotation_umat does (single
