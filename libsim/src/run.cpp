@@ -37,6 +37,7 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   require_writable_folder(config.output.trace_file);
   require_writable_folder(config.output.intfile);
   require_writable_folder(config.output.noisefile);
+  require_writable_folder(config.output.pgmfile);
 
   PreparedSimulation sim;
   prepare_simulation(config, sim);
@@ -80,6 +81,13 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
     files.add(config.output.intfile,
               encode_smv(sim, integer_pixels(p, result.image, result.stats.max_I, intfile_scale,
                                              config.output.adc_offset)));
+  double pgm_scale = config.output.pgm_scale;
+  const bool write_pgm = config.output.pgm && !config.output.pgmfile.empty();
+  if (write_pgm) {
+    // The preview's default scale falls back on the integer image's.
+    const double int_scale = integer_image_scale(config.output.intfile_scale, result.stats.max_I);
+    files.add(config.output.pgmfile, encode_pgm(p, result.image, pgm_scale, int_scale, result.stats.rmsd));
+  }
   NoiseImage noise;
   const bool write_noise = config.output.noise && !config.output.noisefile.empty();
   if (write_noise) {
@@ -99,6 +107,10 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   if (!quiet && !config.output.intfile.empty()) {
     out << printf_g("intfile_scale = %g\n", intfile_scale);
     out << "writing " << config.output.intfile << " as 2-byte integers\n";
+  }
+  if (!quiet && write_pgm) {
+    out << printf_g("pgm_scale = %g\n", pgm_scale);
+    out << "writing " << config.output.pgmfile << " as 1-byte integers\n";
   }
   if (!quiet && write_noise) {
     char line[160];

@@ -68,12 +68,14 @@ bool in_roi(const KernelParams& p, int s, int f) {
 }
 }  // namespace
 
+double integer_image_scale(double scale, double max_I) {
+  if (scale > 0.0) return scale;
+  return max_I > 0.0 ? 55000.0 / max_I : 1.0;  // brightest pixel at 55000 counts
+}
+
 std::vector<std::uint16_t> integer_pixels(const KernelParams& p, const std::vector<float>& image, double max_I,
                                           double& scale, double adc_offset) {
-  if (scale <= 0.0) {
-    scale = 1.0;
-    if (max_I > 0.0) scale = 55000.0 / max_I;
-  }
+  scale = integer_image_scale(scale, max_I);
   std::vector<std::uint16_t> pixels(image.size(), 0);
   for (int s = 0; s < p.spixels; ++s) {
     for (int f = 0; f < p.fpixels; ++f) {
@@ -108,6 +110,29 @@ NoiseImage noise_pixels(const KernelParams& p, const std::vector<float>& image, 
     }
   }
   return noise;
+}
+
+std::string encode_pgm(const KernelParams& p, const std::vector<float>& image, double& scale, double int_scale,
+                       double rmsd) {
+  if (scale <= 0.0) {
+    scale = int_scale;
+    if (rmsd > 0.0) scale = 250.0 / (5.0 * rmsd);  // 5 rmsd at full white
+  }
+  char header[128];
+  std::snprintf(header, sizeof header, "P5\n%d %d\n# pixels scaled by %g\n255\n", p.fpixels, p.spixels, scale);
+  std::string out(header);
+  const std::size_t start = out.size();
+  out.resize(start + image.size(), '\0');
+  for (int s = 0; s < p.spixels; ++s) {
+    for (int f = 0; f < p.fpixels; ++f) {
+      if (!in_roi(p, s, f)) continue;
+      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
+      double v = image[i] * scale;
+      if (v > 255.0) v = 255.0;
+      out[start + i] = static_cast<char>(static_cast<unsigned char>(v));
+    }
+  }
+  return out;
 }
 
 }  // namespace nbsim

@@ -131,3 +131,34 @@ TEST_CASE("-help lists the flags") {
   CHECK(r.out.find("-trace_pixel") != std::string::npos);
   CHECK(r.out.find("-pix0_vector_mm") != std::string::npos);
 }
+
+TEST_CASE("integer, noise and PGM images on request") {
+  nbtest::TempDir work;
+  auto r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "f.bin", "-intfile", "i.img", "-noisefile",
+                                           "n.img", "-seed", "5", "-pgmfile", "p.pgm"}), work.path());
+  REQUIRE(r.exit_code == 0);
+  const std::string smv = nbtest::read_file(work / "i.img");
+  CHECK(smv.size() == 512u + 48u * 48u * 2u);
+  CHECK(smv.rfind("{\nHEADER_BYTES=512;\nDIM=2;\n", 0) == 0);
+  CHECK(smv.find("SIZE1=48;\nSIZE2=48;\nPIXEL_SIZE=0.2;\nDISTANCE=80;\nWAVELENGTH=1;\n") != std::string::npos);
+  CHECK(smv.find("}\f") < 512u);
+  CHECK(nbtest::read_file(work / "n.img").size() == smv.size());
+  const std::string pgm = nbtest::read_file(work / "p.pgm");
+  CHECK(pgm.rfind("P5\n48 48\n# pixels scaled by ", 0) == 0);
+  CHECK(r.out.find("photons on noise image") != std::string::npos);
+  // The same seed gives the same noise; another seed another image.
+  r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "f.bin", "-noisefile", "n2.img", "-seed", "5"}),
+                       work.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK(nbtest::read_file(work / "n2.img") == nbtest::read_file(work / "n.img"));
+  r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "f.bin", "-noisefile", "n3.img", "-seed", "6"}),
+                       work.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK(nbtest::read_file(work / "n3.img") != nbtest::read_file(work / "n.img"));
+  // -nonoise and -nopgm after the file names switch them off.
+  r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "f.bin", "-noisefile", "n4.img", "-pgmfile",
+                                      "p4.pgm", "-nonoise", "-nopgm"}), work.path());
+  REQUIRE(r.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(work / "n4.img"));
+  CHECK_FALSE(std::filesystem::exists(work / "p4.pgm"));
+}

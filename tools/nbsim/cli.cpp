@@ -253,7 +253,7 @@ std::vector<Flag> flag_table() {
   flag({"noprogress"}, "no progress meter", [](SimConfig& c) { c.output.progress = false; });
   flag({"progress"}, "progress meter on stderr when it is a terminal", [](SimConfig& c) { c.output.progress = true; });
   flag({"nonoise"}, "no noise image", [](SimConfig& c) { c.output.noise = false; });
-  flag({"nopgm"}, "no PGM image (nbsim writes none)", [](SimConfig&) {});
+  flag({"nopgm"}, "no PGM preview", [](SimConfig& c) { c.output.pgm = false; });
   str1({"intfile", "intimage"}, "SMV integer image (float * scale + adc, 16 bit)", [](SimConfig& c, const std::string& v) { c.output.intfile = v; });
   num1({"scale"}, "integer-image scale (default 55000/max_I)", [](SimConfig& c, double v) { c.output.intfile_scale = v; });
   num1({"adc"}, "integer-image offset (default 40)", [](SimConfig& c, double v) { c.output.adc_offset = v; });
@@ -262,8 +262,14 @@ std::vector<Flag> flag_table() {
     c.output.noise = true;
   });
   int1({"seed"}, "random seed of the noise image (default: the time)", [](SimConfig& c, int v) { c.output.noise_seed = -static_cast<long>(v); });
-  ignored({"pgmfile", "pgmimage"}, 1, "is not written by nbsim yet");
-  ignored({"pgmscale"}, 1, "applies to -pgmfile, not written by nbsim yet");
+  str1({"pgmfile", "pgmimage"}, "8-bit PGM preview", [](SimConfig& c, const std::string& v) {
+    c.output.pgmfile = v;
+    c.output.pgm = true;
+  });
+  num1({"pgmscale"}, "PGM scale (default 250/(5 rmsd))", [](SimConfig& c, double v) {
+    c.output.pgm_scale = v;
+    c.output.pgm = true;
+  });
   int1({"mosaic_seed"}, "random seed of the mosaic domains (default 12345678)", [](SimConfig& c, int v) { c.crystal.mosaic_seed = -v; });
   ignored({"misset_seed"}, 1, "applies to -misset random, not supported by nbsim yet");
   ignored({"printout"}, 0, "is ignored");

@@ -114,6 +114,9 @@ struct OutputConfig {
   std::string intfile;       ///< SMV integer image; empty: not written
   double intfile_scale = 0;  ///< <= 0: 55000 / max_I
   double adc_offset = 40.0;  ///< added to every integer pixel
+  std::string pgmfile;       ///< 8-bit PGM preview; empty: not written
+  double pgm_scale = 0;      ///< <= 0: 250/(5 rmsd)
+  bool pgm = true;           ///< -nopgm turns the preview off
   std::string noisefile;     ///< SMV photon-counting image; empty: not written
   bool noise = true;         ///< -nonoise turns the noise image off
   std::optional<long> noise_seed;  ///< stored as the reference does (-seed); default: -time

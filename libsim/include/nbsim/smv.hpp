@@ -1,6 +1,7 @@
 #pragma once
-// SMV ("ADSC") integer images as nanoBragg writes them: a 512-byte text
-// header of the experiment's geometry, then unsigned 16-bit pixels.
+// The integer images nanoBragg writes besides the float image: SMV ("ADSC")
+// files (a 512-byte text header of the geometry, then unsigned 16-bit
+// pixels), noiseless or with photon noise, and an 8-bit PGM preview.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +16,10 @@ std::string smv_header(const PreparedSimulation& sim);
 
 /// Header plus pixels, native byte order.
 std::string encode_smv(const PreparedSimulation& sim, const std::vector<std::uint16_t>& pixels);
+
+/// The integer image's scale: `scale` when > 0, else 55000/max_I (1 for a
+/// blank image).
+double integer_image_scale(double scale, double max_I);
 
 /// The noiseless integer image: float*scale + adc_offset, rounded and
 /// clamped to 0..65535 (ROI only; other pixels 0). scale <= 0 means
@@ -32,5 +37,11 @@ struct NoiseImage {
 /// (the reference's generator, seeded with `seed` <= 0, in pixel order)
 /// plus adc_offset, truncated to 16 bits.
 NoiseImage noise_pixels(const KernelParams& p, const std::vector<float>& image, long seed, double adc_offset);
+
+/// 8-bit binary PGM preview: float*scale clipped at 255 (ROI only). scale
+/// <= 0 means 250/(5 rmsd), or the integer image's scale for a flat image;
+/// the scale used is returned.
+std::string encode_pgm(const KernelParams& p, const std::vector<float>& image, double& scale, double int_scale,
+                       double rmsd);
 
 }  // namespace nbsim
