@@ -65,7 +65,7 @@ class TextRecorder {
   void cell(double F) { num("F_cell", F); }
   void final_scaling(double I, double r_e_sqr, double fluence, int steps, bool ot, bool op, bool oo,
                      double capture, double polar, double omega, double cos2theta, double I_final,
-                     double accumulated, double, double) {
+                     double accumulated) {
     num("I_before_scaling", I);
     num("r_e_meters", std::sqrt(r_e_sqr));
     num("r_e_sqr", r_e_sqr);

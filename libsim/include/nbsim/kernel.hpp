@@ -41,6 +41,31 @@ struct HklView {
   NB_HD bool contains(int h, int k, int l) const {
     return h <= h_max && h >= h_min && k <= k_max && k >= k_min && l <= l_max && l >= l_min;
   }
+  /// Nearest-neighbour value at the whole indices, default_F off the grid.
+  NB_HD double nearest(int h0, int k0, int l0) const {
+    return (loaded && contains(h0, k0, l0)) ? at(h0, k0, l0) : default_F;
+  }
+  /// Tricubic value at fractional (h,k,l) from the 4x4x4 grid points
+  /// floor-1 .. floor+2; false (F untouched) when they leave the grid.
+  NB_HD bool tricubic_at(double h, double k, double l, double& F) const {
+    if ((h - h_min + 3) > (h_max - h_min + 1) || (h - 2 < h_min) || (k - k_min + 3) > (k_max - k_min + 1) ||
+        (k - 2 < k_min) || (l - l_min + 3) > (l_max - l_min + 1) || (l - 2 < l_min))
+      return false;
+    const int hf = static_cast<int>(std::floor(h));
+    const int kf = static_cast<int>(std::floor(k));
+    const int lf = static_cast<int>(std::floor(l));
+    double hx[4], kx[4], lx[4], grid[4][4][4];
+    for (int i = 0; i < 4; ++i) {
+      hx[i] = hf - 1 + i;
+      kx[i] = kf - 1 + i;
+      lx[i] = lf - 1 + i;
+    }
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j)
+        for (int m = 0; m < 4; ++m) grid[i][j][m] = at(hf - 1 + i, kf - 1 + j, lf - 1 + m);
+    F = tricubic(hx, kx, lx, grid, h, k, l);
+    return true;
+  }
 };
 
 /// Everything the pixel loop needs, resolved and in SI units (m, rad, m^-1
@@ -150,7 +175,6 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
 
   const long pixel_index = static_cast<long>(spixel) * p.fpixels + fpixel;
   int evaluation = 0;  // structure-factor evaluations so far in this pixel
-  double Fdet = 0, Sdet = 0;
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
     const double Odet = thick_tic * p.thickstep;
     capture_fraction = 0.0;
@@ -158,8 +182,9 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
 
     for (int subS = 0; subS < p.oversample; ++subS) {
       for (int subF = 0; subF < p.oversample; ++subF) {
-        Fdet = p.subpixel_size * (fpixel * p.oversample + subF) + p.subpixel_size / 2.0;
-        Sdet = p.subpixel_size * (spixel * p.oversample + subS) + p.subpixel_size / 2.0;
+        // Sub-pixel centre on the detector (m from the first pixel's corner).
+        const double Fdet = p.subpixel_size * (fpixel * p.oversample + subF) + p.subpixel_size / 2.0;
+        const double Sdet = p.subpixel_size * (spixel * p.oversample + subS) + p.subpixel_size / 2.0;
         const Vec3 pixel_pos = detector_position(Fdet, Sdet, Odet, p.fdet, p.sdet, p.odet, p.pix0, p.curved,
                                                  p.distance, p.beam);
         const double airpath = unitize(pixel_pos, diffracted);
@@ -229,44 +254,17 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
               }
               if (F_latt == 0.0 && p.water_size == 0.0) continue;
 
-              double F_cell = p.hkl.default_F;
-              bool looked_up = false;
+              // Structure factor: tricubic until the grid first runs out (then
+              // nearest neighbour for good), or nearest neighbour throughout.
+              double F_cell = 0;
               const bool interpolating =
                   p.interpolate && (pixel_index < p.interp_stop_pixel ||
                                     (pixel_index == p.interp_stop_pixel && evaluation < p.interp_stop_eval));
-              if (interpolating) {
-                const int hf = static_cast<int>(std::floor(h));
-                const int kf = static_cast<int>(std::floor(k));
-                const int lf0 = static_cast<int>(std::floor(l));
-                const bool outside = (h - p.hkl.h_min + 3) > (p.hkl.h_max - p.hkl.h_min + 1) ||
-                                     (h - 2 < p.hkl.h_min) ||
-                                     (k - p.hkl.k_min + 3) > (p.hkl.k_max - p.hkl.k_min + 1) ||
-                                     (k - 2 < p.hkl.k_min) ||
-                                     (l - p.hkl.l_min + 3) > (p.hkl.l_max - p.hkl.l_min + 1) ||
-                                     (l - 2 < p.hkl.l_min);
-                if (!outside) {
-                  double hx[4], kx[4], lx[4], grid[4][4][4];
-                  for (int i = 0; i < 4; ++i) {
-                    hx[i] = hf - 1 + i;
-                    kx[i] = kf - 1 + i;
-                    lx[i] = lf0 - 1 + i;
-                  }
-                  for (int i = 0; i < 4; ++i)
-                    for (int j = 0; j < 4; ++j)
-                      for (int m = 0; m < 4; ++m)
-                        grid[i][j][m] = p.hkl.at(hf - 1 + i, kf - 1 + j, lf0 - 1 + m);
-                  F_cell = tricubic(hx, kx, lx, grid, h, k, l);
-                  looked_up = true;
-                } else if (out.first_outside_eval < 0) {
-                  // Outside the grid: nearest neighbour now, and the caller
-                  // stops interpolating from here on.
-                  out.first_outside_eval = evaluation;
-                }
+              if (!interpolating || !p.hkl.tricubic_at(h, k, l, F_cell)) {
+                if (interpolating && out.first_outside_eval < 0) out.first_outside_eval = evaluation;
+                F_cell = p.hkl.nearest(h0, k0, l0);
               }
               ++evaluation;
-              if (!looked_up) {
-                if (p.hkl.loaded && p.hkl.contains(h0, k0, l0)) F_cell = p.hkl.at(h0, k0, l0);
-              }
               if constexpr (Rec::active) {
                 if (traced_step) rec.cell(F_cell);
               }
@@ -283,15 +281,16 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
     }
   }
 
-  double test = p.r_e_sqr * p.fluence * I / p.steps;
-  if (!p.oversample_thick) test *= capture_fraction;
-  if (!p.oversample_polar) test *= polar;
-  if (!p.oversample_omega) test *= omega_pixel;
-  out.value = static_cast<float>(test);
+  // Photons: r_e^2 * fluence * I per sub-path, then the last-value factors.
+  double photons = p.r_e_sqr * p.fluence * I / p.steps;
+  if (!p.oversample_thick) photons *= capture_fraction;
+  if (!p.oversample_polar) photons *= polar;
+  if (!p.oversample_omega) photons *= omega_pixel;
+  out.value = static_cast<float>(photons);
   if constexpr (Rec::active) {
     rec.final_scaling(I, p.r_e_sqr, p.fluence, p.steps, p.oversample_thick, p.oversample_polar,
                       p.oversample_omega, capture_fraction, polar, omega_pixel, dot(incident, diffracted),
-                      test, static_cast<double>(out.value), Fdet, Sdet);
+                      photons, static_cast<double>(out.value));
   }
   return out;
 }
