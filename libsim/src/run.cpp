@@ -54,26 +54,25 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
     };
   }
   const SimulationResult result = run_simulation(sim, config.threads, progress);
-  if (!quiet && sim.params.interp_stop_pixel != 0x7fffffffffffffffL)
+  if (!quiet && sim.params.interp_stop_pixel != kNeverStops)
     out << "WARNING: out of range for three point interpolation at pixel (spixel="
         << sim.params.interp_stop_pixel / sim.params.fpixels << ", fpixel=" << sim.params.interp_stop_pixel % sim.params.fpixels
         << "); nearest-neighbour structure factors from there on\n";
   const KernelParams& p = sim.params;
 
   // Traces re-run their pixels with a recorder, after the main loop.
+  std::string trace_text;
   if (!config.output.trace_pixels.empty()) {
-    std::string text = geometry_trace(sim);
-    for (const TracePixel& px : config.output.trace_pixels) text += trace_pixel(sim, px);
-    if (config.output.trace_file.empty()) {
-      out << text;
-    } else {
-      nbtrace::write_file_atomic(config.output.trace_file, text);
-    }
+    trace_text = geometry_trace(sim);
+    for (const TracePixel& px : config.output.trace_pixels) trace_text += trace_pixel(sim, px);
+    if (config.output.trace_file.empty()) out << trace_text;
   }
 
   const double solid = result.stats.omega_sum / p.steps;
-  // Both images land together or not at all.
+  // All outputs land together or not at all.
   nbtrace::AtomicFileSet files;
+  if (!config.output.trace_file.empty() && !config.output.trace_pixels.empty())
+    files.add(config.output.trace_file, trace_text);
   files.add(config.output.floatfile,
             std::string(reinterpret_cast<const char*>(result.image.data()), result.image.size() * sizeof(float)));
   double intfile_scale = config.output.intfile_scale;

@@ -616,12 +616,11 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   // ellipse) times wavelengths.
   if (!bm.source_file.empty()) {
     for (const SourceLine& line : read_source_file(bm.source_file)) {
-      // Missing columns: upstream along the beam, weight 1, lambda0.
+      // Missing columns: upstream along the beam, lambda0 (weights are ignored).
       Vec3 pos{std::isnan(line.v[0]) ? -bm.source_distance * beam.x : line.v[0],
                std::isnan(line.v[1]) ? -bm.source_distance * beam.y : line.v[1],
                std::isnan(line.v[2]) ? -bm.source_distance * beam.z : line.v[2]};
       Source src;
-      src.weight = std::isnan(line.v[3]) ? 1.0 : line.v[3];
       // The reference renders each source at its own wavelength; the spec
       // makes -lambda authoritative (C-PARITY-004).
       src.lambda = (parity && !std::isnan(line.v[4])) ? line.v[4] : bm.lambda0;
@@ -643,7 +642,6 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
         if (keep(bm.hdivstep * ht - bm.hdivrange / 2.0, bm.vdivstep * vt - bm.vdivrange / 2.0)) ++divsteps;
     const int total = divsteps * bm.dispsteps;
     if (total <= 0) throw nbtrace::UsageError("no beam sources left after the divergence cut");
-    const double weight = 1.0 / total;
     for (int ht = 0; ht < bm.hdivsteps; ++ht) {
       for (int vt = 0; vt < bm.vdivsteps; ++vt) {
         const double hdiv = bm.hdivstep * ht - bm.hdivrange / 2.0;
@@ -654,7 +652,6 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
         for (int dt = 0; dt < bm.dispsteps; ++dt) {
           Source s;
           s.lambda = bm.lambda0 * (1.0 + bm.dispstep * dt - bm.dispersion / 2.0);
-          s.weight = weight;
           unitize(v, s.direction);
           out.sources.push_back(s);
         }
@@ -768,7 +765,6 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   // next run without -hkl (as the reference writes it).
   if (have_hkl_file && write_cache) {
     nbtrace::write_file_atomic(cfg.fdump_file, encode_fdump(out.hkl));
-    out.written_files.push_back(cfg.fdump_file);
     log.push_back("writing dump file for next time: " + cfg.fdump_file);
   }
 }

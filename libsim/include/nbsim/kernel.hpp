@@ -20,10 +20,10 @@ namespace nbsim {
 
 /// One incident-beam source: unit direction from the sample towards the
 /// source (the beam travels along -direction) and its wavelength (m).
+/// Sources count equally (the reference reads a weight and ignores it).
 struct Source {
   Vec3 direction;
   double lambda = 0;
-  double weight = 1;
 };
 
 /// Structure factors on a dense grid [h_min..h_max] x [k_min..k_max] x
@@ -67,6 +67,9 @@ struct HklView {
     return true;
   }
 };
+
+/// interp_stop_pixel when interpolation never runs out of grid.
+inline constexpr long kNeverStops = 0x7fffffffffffffffL;
 
 /// Everything the pixel loop needs, resolved and in SI units (m, rad, m^-1
 /// for scattering vectors; reciprocal vectors in 1/Angstrom).
@@ -124,7 +127,7 @@ struct KernelParams {
   /// evaluation interp_stop_eval of pixel interp_stop_pixel (index
   /// s*fpixels+f, the reference's single-thread order) and everything after
   /// it use nearest-neighbour look-up. Found by a first pass over the image.
-  long interp_stop_pixel = 0x7fffffffffffffffL;
+  long interp_stop_pixel = kNeverStops;
   int interp_stop_eval = 0;
 
   /// c-parity: at a phi step with phi = 0 keep the orientation left by the

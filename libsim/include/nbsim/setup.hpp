@@ -42,7 +42,6 @@ struct PreparedSimulation {
 
   std::vector<std::string> log;             ///< informational lines for stdout
   std::vector<TraceLine> geometry_trace;    ///< set-up values printed with a trace
-  std::vector<std::string> written_files;   ///< e.g. the Fdump cache
 };
 
 /// Throws nbtrace::UsageError for impossible geometry or unsupported
