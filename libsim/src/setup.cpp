@@ -197,10 +197,16 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   if (std::isnan(d.Yclose)) d.Yclose = Sclose;
   Fbeam = Fclose;
   Sbeam = Sclose;
-  int roi_fmin = d.roi[0] < 0 ? 0 : d.roi[0];
-  int roi_fmax = d.roi[1] < 0 ? fpixels : d.roi[1];
-  int roi_smin = d.roi[2] < 0 ? 0 : d.roi[2];
-  int roi_smax = d.roi[3] < 0 ? spixels : d.roi[3];
+  // Region of interest, inclusive; -1 stands for the detector's edge.
+  const int roi_fmin = d.roi[0] < 0 ? 0 : d.roi[0];
+  const int roi_fmax = d.roi[1] < 0 ? fpixels : d.roi[1];
+  const int roi_smin = d.roi[2] < 0 ? 0 : d.roi[2];
+  const int roi_smax = d.roi[3] < 0 ? spixels : d.roi[3];
+  if (roi_fmin > std::min(roi_fmax, fpixels - 1) || roi_smin > std::min(roi_smax, spixels - 1))
+    throw nbtrace::UsageError("-roi " + std::to_string(d.roi[0]) + " " + std::to_string(d.roi[1]) + " " +
+                              std::to_string(d.roi[2]) + " " + std::to_string(d.roi[3]) +
+                              " selects no pixel of the " + std::to_string(fpixels) + "x" +
+                              std::to_string(spixels) + " detector");
 
   Vec3 beam = bm.beam, fdet = d.fdet, sdet = d.sdet, odet = d.odet;
   Vec3 twotheta_axis = d.twotheta_axis, polar_vector = bm.polar_vector, spindle = cr.spindle;

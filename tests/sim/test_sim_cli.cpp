@@ -33,6 +33,7 @@ TEST_CASE("bad command lines fail with one line on stderr and write nothing") {
       {with({"-default_F", "10", "-floatfile", "img.bin", "-distance"}), "distance"},
       {with({"-default_F", "ten", "-floatfile", "img.bin"}), "not a number"},
       {with({"-default_F", "10", "-roi", "1", "2", "-floatfile", "img.bin"}), "-roi needs 4 values"},
+      {with({"-default_F", "10", "-roi", "60", "70", "0", "10", "-floatfile", "img.bin"}), "selects no pixel"},
       {with({"-default_F", "10", "-mask", "m.img", "-floatfile", "img.bin"}), "not yet supported"},
       {with({"-floatfile", "img.bin"}), "no structure factors"},
       {with({"-default_F", "10", "-pixel", "0", "-floatfile", "img.bin"}), "impossible geometry"},
