@@ -280,10 +280,12 @@ std::vector<Flag> flag_table() {
   str1({"sourcefile"}, "beam sources: lines X Y Z weight lambda (m, -, m)", [](SimConfig& c, const std::string& v) { c.beam.source_file = v; });
   unsupported({"img"}, 1, 1);
   unsupported({"mask"}, 1, 1);
-  unsupported({"stol"}, 1, 1);
-  unsupported({"4stol"}, 1, 1);
-  unsupported({"Q"}, 1, 1);
-  unsupported({"stolout"}, 1, 1);
+  // nanoBragg reads these amorphous-scattering tables but never uses them
+  // in the image.
+  ignored({"stol"}, 1, "is read by nanoBragg but does not change the image; ignored");
+  ignored({"4stol"}, 1, "is read by nanoBragg but does not change the image; ignored");
+  ignored({"Q"}, 1, "is read by nanoBragg but does not change the image; ignored");
+  ignored({"stolout"}, 1, "is never written by nanoBragg; ignored");
   return f;
 }
 
