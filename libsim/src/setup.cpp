@@ -143,6 +143,158 @@ Vec3 read_row(std::istream& in, const std::string& file) {
   return v;
 }
 
+struct CellVectors {
+  Vec3 a, b, c;                 ///< m
+  Vec3 a_star, b_star, c_star;  ///< 1/Angstrom
+};
+
+/// The crystal at phi = 0: reciprocal cell from -cell (or the A matrix,
+/// scaled by the wavelength), the misset applied to it, then real and
+/// reciprocal vectors regenerated from each other as the reference does.
+CellVectors build_cell(const CrystalConfig& cr, double lambda0, bool parity, std::vector<std::string>& log) {
+  Vec3 a_star, b_star, c_star;
+  double cell_a = 0, cell_b = 0, cell_c = 0, V_cell = 0;
+  const bool user_cell = cr.cell.has_value();
+  if (user_cell) {
+    CellParams cp = *cr.cell;
+    if (cp.b <= 0.0) cp.b = cp.a;
+    if (cp.c <= 0.0) cp.c = cp.a;
+    if (cp.alpha <= 0.0) cp.alpha = kPi / 2;
+    if (cp.beta <= 0.0) cp.beta = kPi / 2;
+    if (cp.gamma <= 0.0) cp.gamma = kPi / 2;
+    cell_a = cp.a;
+    cell_b = cp.b;
+    cell_c = cp.c;
+    const double aavg = (cp.alpha + cp.beta + cp.gamma) / 2;
+    double skew = std::sin(aavg) * std::sin(aavg - cp.alpha) * std::sin(aavg - cp.beta) *
+                  std::sin(aavg - cp.gamma);
+    if (skew < 0.0) skew = -skew;
+    V_cell = 2.0 * cp.a * cp.b * cp.c * std::sqrt(skew);
+    if (V_cell <= 0.0) throw nbtrace::UsageError("impossible unit cell: volume " + fmt_g(V_cell));
+    double V_star = 1.0 / V_cell;
+    const double as_len = cp.b * cp.c * std::sin(cp.alpha) * V_star;
+    const double bs_len = cp.c * cp.a * std::sin(cp.beta) * V_star;
+    const double cs_len = cp.a * cp.b * std::sin(cp.gamma) * V_star;
+    if (as_len <= 0.0 || bs_len <= 0.0 || cs_len <= 0.0)
+      throw nbtrace::UsageError("impossible unit cell: non-positive reciprocal cell lengths");
+    double sin_gamma_star = cp.c * V_star / as_len / bs_len;
+    double cos_alpha_star = (std::cos(cp.beta) * std::cos(cp.gamma) - std::cos(cp.alpha)) /
+                            (std::sin(cp.beta) * std::sin(cp.gamma));
+    double cos_beta_star = (std::cos(cp.gamma) * std::cos(cp.alpha) - std::cos(cp.beta)) /
+                           (std::sin(cp.gamma) * std::sin(cp.alpha));
+    double cos_gamma_star = (std::cos(cp.alpha) * std::cos(cp.beta) - std::cos(cp.gamma)) /
+                            (std::sin(cp.alpha) * std::sin(cp.beta));
+    if (sin_gamma_star > 1.0) sin_gamma_star = 1.0;
+    if (sin_gamma_star < -1.0) sin_gamma_star = -1.0;
+    if (cos_alpha_star * cos_alpha_star > 1.0) cos_alpha_star = 1.0;
+    if (cos_beta_star * cos_beta_star > 1.0) cos_beta_star = 1.0;
+    if (cos_gamma_star * cos_gamma_star > 1.0) cos_gamma_star = 1.0;
+    a_star = {as_len, 0.0, 0.0};
+    b_star = {bs_len * cos_gamma_star, bs_len * sin_gamma_star, 0.0};
+    // c* along z: c is parallel to a* x b* (the z axis) so c . c* = 1 gives
+    // c*_z = 1/c. nanoBragg uses |c*| V/(a b c sin gamma*), which equals 1/c
+    // only when sin gamma = sin gamma*; for other triclinic cells the cell
+    // it builds has angles off by up to a few 0.01 deg (C-PARITY-003).
+    const double c_star_z = parity ? cs_len * V_cell / (cp.a * cp.b * cp.c * sin_gamma_star) : 1.0 / cp.c;
+    c_star = {cs_len * cos_beta_star, cs_len * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star,
+              c_star_z};
+  }
+  if (!cr.mat_file.empty()) {
+    std::ifstream in(cr.mat_file);
+    if (!in) throw nbtrace::InputError("cannot read A matrix file " + cr.mat_file);
+    // Each row holds the x (then y, then z) components of a*, b*, c*.
+    const Vec3 r1 = read_row(in, cr.mat_file), r2 = read_row(in, cr.mat_file), r3 = read_row(in, cr.mat_file);
+    a_star = {r1.x, r2.x, r3.x};
+    b_star = {r1.y, r2.y, r3.y};
+    c_star = {r1.z, r2.z, r3.z};
+    log.push_back("reading " + cr.mat_file);
+    // A MOSFLM A matrix is in units of the wavelength: rescale to 1/Angstrom.
+    const double scale = 1e-10 / lambda0;
+    a_star = scale * a_star;
+    b_star = scale * b_star;
+    c_star = scale * c_star;
+  }
+  if (cr.misset) {
+    a_star = rotate_xyz(a_star, cr.misset->x, cr.misset->y, cr.misset->z);
+    b_star = rotate_xyz(b_star, cr.misset->x, cr.misset->y, cr.misset->z);
+    c_star = rotate_xyz(c_star, cr.misset->x, cr.misset->y, cr.misset->z);
+  }
+  Vec3 as_x_bs = cross(a_star, b_star);
+  Vec3 bs_x_cs = cross(b_star, c_star);
+  Vec3 cs_x_as = cross(c_star, a_star);
+  double V_star = dot(a_star, bs_x_cs);
+  if (user_cell) {
+    // Keep the user's cell lengths exactly: |b* x c*| = a / V_cell, ...
+    bs_x_cs = rescale(bs_x_cs, cell_a / V_cell);
+    cs_x_as = rescale(cs_x_as, cell_b / V_cell);
+    as_x_bs = rescale(as_x_bs, cell_c / V_cell);
+    V_star = 1.0 / V_cell;
+  }
+  if (V_star == 0.0 || std::isnan(V_star))
+    throw nbtrace::UsageError("impossible unit cell: the reciprocal vectors are coplanar");
+  V_cell = 1.0 / V_star;
+  Vec3 a = V_cell * bs_x_cs, b = V_cell * cs_x_as, c = V_cell * as_x_bs;  // Angstrom
+  a_star = V_star * cross(b, c);
+  b_star = V_star * cross(c, a);
+  c_star = V_star * cross(a, b);
+  a = 1e-10 * a;  // metres
+  b = 1e-10 * b;
+  c = 1e-10 * c;
+  return {a, b, c, a_star, b_star, c_star};
+}
+
+/// Beam sources: from a file, or a grid over divergence (cut to an
+/// ellipse) times wavelengths. `bm` has its sampling resolved.
+std::vector<Source> make_sources(const BeamConfig& bm, Vec3 beam, Vec3 polar_vector, Vec3 vert_vector, bool parity,
+                                 std::vector<std::string>& log) {
+  std::vector<Source> sources;
+  if (!bm.source_file.empty()) {
+    for (const SourceLine& line : read_source_file(bm.source_file)) {
+      // Missing columns: upstream along the beam, lambda0 (weights are ignored).
+      Vec3 pos{std::isnan(line.v[0]) ? -bm.source_distance * beam.x : line.v[0],
+               std::isnan(line.v[1]) ? -bm.source_distance * beam.y : line.v[1],
+               std::isnan(line.v[2]) ? -bm.source_distance * beam.z : line.v[2]};
+      Source src;
+      // The reference renders each source at its own wavelength; the spec
+      // makes -lambda authoritative (C-PARITY-004).
+      src.lambda = (parity && !std::isnan(line.v[4])) ? line.v[4] : bm.lambda0;
+      unitize(pos, src.direction);
+      sources.push_back(src);
+    }
+    log.push_back("read " + std::to_string(sources.size()) + " sources from " + bm.source_file);
+  } else {
+    int divsteps = 0;
+    auto keep = [&](double hdiv, double vdiv) {
+      double test = (hdiv * hdiv - bm.hdivstep * bm.hdivstep / 4.0 * (1 - bm.hdivsteps % 2)) /
+                    bm.hdivrange / bm.hdivrange;
+      test += (vdiv * vdiv - bm.vdivstep * bm.vdivstep / 4.0 * (1 - bm.vdivsteps % 2)) / bm.vdivrange /
+              bm.vdivrange;
+      return !(bm.round_div && test * 4.0 > 1.1);
+    };
+    for (int ht = 0; ht < bm.hdivsteps; ++ht)
+      for (int vt = 0; vt < bm.vdivsteps; ++vt)
+        if (keep(bm.hdivstep * ht - bm.hdivrange / 2.0, bm.vdivstep * vt - bm.vdivrange / 2.0)) ++divsteps;
+    const int total = divsteps * bm.dispsteps;
+    if (total <= 0) throw nbtrace::UsageError("no beam sources left after the divergence cut");
+    for (int ht = 0; ht < bm.hdivsteps; ++ht) {
+      for (int vt = 0; vt < bm.vdivsteps; ++vt) {
+        const double hdiv = bm.hdivstep * ht - bm.hdivrange / 2.0;
+        const double vdiv = bm.vdivstep * vt - bm.vdivrange / 2.0;
+        if (!keep(hdiv, vdiv)) continue;
+        Vec3 v{-bm.source_distance * beam.x, -bm.source_distance * beam.y, -bm.source_distance * beam.z};
+        v = rotate_about_axis(rotate_about_axis(v, polar_vector, vdiv), vert_vector, hdiv);
+        for (int dt = 0; dt < bm.dispsteps; ++dt) {
+          Source s;
+          s.lambda = bm.lambda0 * (1.0 + bm.dispstep * dt - bm.dispersion / 2.0);
+          unitize(v, s.direction);
+          sources.push_back(s);
+        }
+      }
+    }
+  }
+  return sources;
+}
+
 }  // namespace
 
 std::string convention_name(Convention c) {
@@ -494,106 +646,19 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   int interpolate = cr.interpolate;
   if (interpolate > 1) interpolate = (cr.Na <= 2 || cr.Nb <= 2 || cr.Nc <= 2) ? 1 : 0;
 
-  // ---- crystal: reciprocal cell from -cell or the A matrix, misset, then
-  // real and reciprocal vectors regenerated from each other.
-  Vec3 a_star, b_star, c_star;
-  double cell_a = 0, cell_b = 0, cell_c = 0, V_cell = 0;
-  const bool user_cell = cr.cell.has_value();
-  if (user_cell) {
-    CellParams cp = *cr.cell;
-    if (cp.b <= 0.0) cp.b = cp.a;
-    if (cp.c <= 0.0) cp.c = cp.a;
-    if (cp.alpha <= 0.0) cp.alpha = kPi / 2;
-    if (cp.beta <= 0.0) cp.beta = kPi / 2;
-    if (cp.gamma <= 0.0) cp.gamma = kPi / 2;
-    cell_a = cp.a;
-    cell_b = cp.b;
-    cell_c = cp.c;
-    const double aavg = (cp.alpha + cp.beta + cp.gamma) / 2;
-    double skew = std::sin(aavg) * std::sin(aavg - cp.alpha) * std::sin(aavg - cp.beta) *
-                  std::sin(aavg - cp.gamma);
-    if (skew < 0.0) skew = -skew;
-    V_cell = 2.0 * cp.a * cp.b * cp.c * std::sqrt(skew);
-    if (V_cell <= 0.0) throw nbtrace::UsageError("impossible unit cell: volume " + fmt_g(V_cell));
-    double V_star = 1.0 / V_cell;
-    const double as_len = cp.b * cp.c * std::sin(cp.alpha) * V_star;
-    const double bs_len = cp.c * cp.a * std::sin(cp.beta) * V_star;
-    const double cs_len = cp.a * cp.b * std::sin(cp.gamma) * V_star;
-    if (as_len <= 0.0 || bs_len <= 0.0 || cs_len <= 0.0)
-      throw nbtrace::UsageError("impossible unit cell: non-positive reciprocal cell lengths");
-    double sin_gamma_star = cp.c * V_star / as_len / bs_len;
-    double cos_alpha_star = (std::cos(cp.beta) * std::cos(cp.gamma) - std::cos(cp.alpha)) /
-                            (std::sin(cp.beta) * std::sin(cp.gamma));
-    double cos_beta_star = (std::cos(cp.gamma) * std::cos(cp.alpha) - std::cos(cp.beta)) /
-                           (std::sin(cp.gamma) * std::sin(cp.alpha));
-    double cos_gamma_star = (std::cos(cp.alpha) * std::cos(cp.beta) - std::cos(cp.gamma)) /
-                            (std::sin(cp.alpha) * std::sin(cp.beta));
-    if (sin_gamma_star > 1.0) sin_gamma_star = 1.0;
-    if (sin_gamma_star < -1.0) sin_gamma_star = -1.0;
-    if (cos_alpha_star * cos_alpha_star > 1.0) cos_alpha_star = 1.0;
-    if (cos_beta_star * cos_beta_star > 1.0) cos_beta_star = 1.0;
-    if (cos_gamma_star * cos_gamma_star > 1.0) cos_gamma_star = 1.0;
-    a_star = {as_len, 0.0, 0.0};
-    b_star = {bs_len * cos_gamma_star, bs_len * sin_gamma_star, 0.0};
-    // c* along z: c is parallel to a* x b* (the z axis) so c . c* = 1 gives
-    // c*_z = 1/c. nanoBragg uses |c*| V/(a b c sin gamma*), which equals 1/c
-    // only when sin gamma = sin gamma*; for other triclinic cells the cell
-    // it builds has angles off by up to a few 0.01 deg (C-PARITY-003).
-    const double c_star_z = parity ? cs_len * V_cell / (cp.a * cp.b * cp.c * sin_gamma_star) : 1.0 / cp.c;
-    c_star = {cs_len * cos_beta_star, cs_len * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star,
-              c_star_z};
-  }
-  if (!cr.mat_file.empty()) {
-    std::ifstream in(cr.mat_file);
-    if (!in) throw nbtrace::InputError("cannot read A matrix file " + cr.mat_file);
-    // Each row holds the x (then y, then z) components of a*, b*, c*.
-    const Vec3 r1 = read_row(in, cr.mat_file), r2 = read_row(in, cr.mat_file), r3 = read_row(in, cr.mat_file);
-    a_star = {r1.x, r2.x, r3.x};
-    b_star = {r1.y, r2.y, r3.y};
-    c_star = {r1.z, r2.z, r3.z};
-    log.push_back("reading " + cr.mat_file);
-    // A MOSFLM A matrix is in units of the wavelength: rescale to 1/Angstrom.
-    const double scale = 1e-10 / bm.lambda0;
-    a_star = scale * a_star;
-    b_star = scale * b_star;
-    c_star = scale * c_star;
-  }
-  if (cr.misset) {
-    a_star = rotate_xyz(a_star, cr.misset->x, cr.misset->y, cr.misset->z);
-    b_star = rotate_xyz(b_star, cr.misset->x, cr.misset->y, cr.misset->z);
-    c_star = rotate_xyz(c_star, cr.misset->x, cr.misset->y, cr.misset->z);
-  }
-  Vec3 as_x_bs = cross(a_star, b_star);
-  Vec3 bs_x_cs = cross(b_star, c_star);
-  Vec3 cs_x_as = cross(c_star, a_star);
-  double V_star = dot(a_star, bs_x_cs);
-  if (user_cell) {
-    // Keep the user's cell lengths exactly: |b* x c*| = a / V_cell, ...
-    bs_x_cs = rescale(bs_x_cs, cell_a / V_cell);
-    cs_x_as = rescale(cs_x_as, cell_b / V_cell);
-    as_x_bs = rescale(as_x_bs, cell_c / V_cell);
-    V_star = 1.0 / V_cell;
-  }
-  if (V_star == 0.0 || std::isnan(V_star))
-    throw nbtrace::UsageError("impossible unit cell: the reciprocal vectors are coplanar");
-  V_cell = 1.0 / V_star;
-  Vec3 a = V_cell * bs_x_cs, b = V_cell * cs_x_as, c = V_cell * as_x_bs;  // Angstrom
-  a_star = V_star * cross(b, c);
-  b_star = V_star * cross(c, a);
-  c_star = V_star * cross(a, b);
-  a = 1e-10 * a;  // metres
-  b = 1e-10 * b;
-  c = 1e-10 * c;
-  const Vec3 a0 = 1.0 * a, b0 = 1.0 * b, c0 = 1.0 * c;
+  // ---- crystal.
+  const CellVectors cell = build_cell(cr, bm.lambda0, parity, log);
+  const Vec3 a0 = cell.a, b0 = cell.b, c0 = cell.c;
+  const Vec3 a_star = cell.a_star, b_star = cell.b_star, c_star = cell.c_star;
 
   double Na = cr.Na, Nb = cr.Nb, Nc = cr.Nc;
-  if (cr.sample_x > 0) Na = std::ceil(cr.sample_x / magnitude(a));
-  if (cr.sample_y > 0) Nb = std::ceil(cr.sample_y / magnitude(b));
-  if (cr.sample_z > 0) Nc = std::ceil(cr.sample_z / magnitude(c));
+  if (cr.sample_x > 0) Na = std::ceil(cr.sample_x / magnitude(a0));
+  if (cr.sample_y > 0) Nb = std::ceil(cr.sample_y / magnitude(b0));
+  if (cr.sample_z > 0) Nc = std::ceil(cr.sample_z / magnitude(c0));
   if (Na <= 1.0) Na = 1.0;
   if (Nb <= 1.0) Nb = 1.0;
   if (Nc <= 1.0) Nc = 1.0;
-  const double xtal_a = magnitude(a) * Na, xtal_b = magnitude(b) * Nb, xtal_c = magnitude(c) * Nc;
+  const double xtal_a = magnitude(a0) * Na, xtal_b = magnitude(b0) * Nb, xtal_c = magnitude(c0) * Nc;
   double xtal_max = xtal_a;
   if (xtal_max < xtal_b) xtal_max = xtal_b;
   if (xtal_max < xtal_c) xtal_max = xtal_c;
@@ -618,52 +683,8 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   }
   if (out.hkl.reflections == 0) interpolate = 0;
 
-  // ---- sources: from a file, or a grid over divergence (cut to an
-  // ellipse) times wavelengths.
-  if (!bm.source_file.empty()) {
-    for (const SourceLine& line : read_source_file(bm.source_file)) {
-      // Missing columns: upstream along the beam, lambda0 (weights are ignored).
-      Vec3 pos{std::isnan(line.v[0]) ? -bm.source_distance * beam.x : line.v[0],
-               std::isnan(line.v[1]) ? -bm.source_distance * beam.y : line.v[1],
-               std::isnan(line.v[2]) ? -bm.source_distance * beam.z : line.v[2]};
-      Source src;
-      // The reference renders each source at its own wavelength; the spec
-      // makes -lambda authoritative (C-PARITY-004).
-      src.lambda = (parity && !std::isnan(line.v[4])) ? line.v[4] : bm.lambda0;
-      unitize(pos, src.direction);
-      out.sources.push_back(src);
-    }
-    log.push_back("read " + std::to_string(out.sources.size()) + " sources from " + bm.source_file);
-  } else {
-    int divsteps = 0;
-    auto keep = [&](double hdiv, double vdiv) {
-      double test = (hdiv * hdiv - bm.hdivstep * bm.hdivstep / 4.0 * (1 - bm.hdivsteps % 2)) /
-                    bm.hdivrange / bm.hdivrange;
-      test += (vdiv * vdiv - bm.vdivstep * bm.vdivstep / 4.0 * (1 - bm.vdivsteps % 2)) / bm.vdivrange /
-              bm.vdivrange;
-      return !(bm.round_div && test * 4.0 > 1.1);
-    };
-    for (int ht = 0; ht < bm.hdivsteps; ++ht)
-      for (int vt = 0; vt < bm.vdivsteps; ++vt)
-        if (keep(bm.hdivstep * ht - bm.hdivrange / 2.0, bm.vdivstep * vt - bm.vdivrange / 2.0)) ++divsteps;
-    const int total = divsteps * bm.dispsteps;
-    if (total <= 0) throw nbtrace::UsageError("no beam sources left after the divergence cut");
-    for (int ht = 0; ht < bm.hdivsteps; ++ht) {
-      for (int vt = 0; vt < bm.vdivsteps; ++vt) {
-        const double hdiv = bm.hdivstep * ht - bm.hdivrange / 2.0;
-        const double vdiv = bm.vdivstep * vt - bm.vdivrange / 2.0;
-        if (!keep(hdiv, vdiv)) continue;
-        Vec3 v{-bm.source_distance * beam.x, -bm.source_distance * beam.y, -bm.source_distance * beam.z};
-        v = rotate_about_axis(rotate_about_axis(v, polar_vector, vdiv), vert_vector, hdiv);
-        for (int dt = 0; dt < bm.dispsteps; ++dt) {
-          Source s;
-          s.lambda = bm.lambda0 * (1.0 + bm.dispstep * dt - bm.dispersion / 2.0);
-          unitize(v, s.direction);
-          out.sources.push_back(s);
-        }
-      }
-    }
-  }
+  // ---- sources.
+  out.sources = make_sources(bm, beam, polar_vector, vert_vector, parity, log);
   // Domain orientations from the reference's generator; the first domain is
   // forced to the unrotated crystal (after drawing its numbers, as the
   // reference does).
