@@ -295,6 +295,44 @@ std::vector<Source> make_sources(const BeamConfig& bm, Vec3 beam, Vec3 polar_vec
   return sources;
 }
 
+/// The reference's phi sampling rules: any of steps, range (osc) and step
+/// given; the others follow. Without any, one step at phi0.
+void resolve_phi_steps(int& phisteps, double& osc, double& phistep) {
+  const double rtd = detail::kRadToDeg;
+  if (phisteps < 0) {
+    if (osc < 0.0) {
+      if (phistep <= 0.0) {
+        phisteps = 1;
+        osc = 0.0;
+        phistep = 0.0;
+      } else {
+        osc = phistep;
+        phisteps = 2;
+      }
+    } else {
+      if (phistep <= 0.0) {
+        phisteps = 2;
+        phistep = osc / 2.0;
+      } else {
+        phisteps = static_cast<int>(std::ceil(osc / phistep));
+      }
+    }
+  } else {
+    if (phisteps == 0) phisteps = 1;
+    if (osc < 0.0) {
+      if (phistep <= 0.0) {
+        osc = 1.0 / rtd;
+        phistep = osc / phisteps;
+      } else {
+        osc = phistep;
+        phisteps = 2;
+      }
+    } else if (phistep < 0.0) {
+      phistep = osc / phisteps;
+    }
+  }
+}
+
 }  // namespace
 
 std::string convention_name(Convention c) {
@@ -437,39 +475,7 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   // ---- phi sampling.
   int phisteps = cr.phisteps;
   double osc = cr.osc, phistep = cr.phistep;
-  const double rtd = detail::kRadToDeg;
-  if (phisteps < 0) {
-    if (osc < 0.0) {
-      if (phistep <= 0.0) {
-        phisteps = 1;
-        osc = 0.0;
-        phistep = 0.0;
-      } else {
-        osc = phistep;
-        phisteps = 2;
-      }
-    } else {
-      if (phistep <= 0.0) {
-        phisteps = 2;
-        phistep = osc / 2.0;
-      } else {
-        phisteps = static_cast<int>(std::ceil(osc / phistep));
-      }
-    }
-  } else {
-    if (phisteps == 0) phisteps = 1;
-    if (osc < 0.0) {
-      if (phistep <= 0.0) {
-        osc = 1.0 / rtd;
-        phistep = osc / phisteps;
-      } else {
-        osc = phistep;
-        phisteps = 2;
-      }
-    } else if (phistep < 0.0) {
-      phistep = osc / phisteps;
-    }
-  }
+  resolve_phi_steps(phisteps, osc, phistep);
 
   // ---- divergence, dispersion and sensor-thickness sampling.
   resolve_steps(bm.hdivsteps, bm.hdivrange, bm.hdivstep, 1.0, false);
