@@ -450,6 +450,10 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
       break;
   }
 
+  // The reference lets the convention override -pivot; the spec lets an
+  // explicit -pivot override the convention's default (C-PARITY-005).
+  if (!parity && d.explicit_pivot) pivot = *d.explicit_pivot;
+
   // ---- unit vectors; a normal that is not unit length is rebuilt from f x s.
   unitize(beam, beam);
   unitize(fdet, fdet);

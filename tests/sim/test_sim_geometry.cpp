@@ -185,3 +185,29 @@ TEST_CASE("impossible set-ups are usage errors") {
   PreparedSimulation s2;
   CHECK_THROWS_AS(prepare_simulation(d, s2, false), nbtrace::UsageError);
 }
+
+TEST_CASE("explicit -pivot: spec mode honours it, c-parity lets the convention win (C-PARITY-005)") {
+  SimConfig c = cubic();
+  c.detector.fpixels = c.detector.spixels = 100;
+  c.detector.pivot = Pivot::sample;
+  c.detector.explicit_pivot = Pivot::sample;
+  c.detector.twotheta = 20 / kRTD;
+  PreparedSimulation spec;
+  prepare_simulation(c, spec, false);
+  CHECK(spec.pivot == Pivot::sample);
+  c.mode = Mode::c_parity;
+  PreparedSimulation parity;
+  prepare_simulation(c, parity, false);
+  CHECK(parity.pivot == Pivot::beam);
+  // The two pivots swing the detector differently: the origins differ by
+  // centimetres (a 20-degree swing at 100 mm).
+  CHECK(magnitude(spec.params.pix0 - parity.params.pix0) > 0.01);
+  // Without -pivot both modes agree (the convention's BEAM pivot).
+  SimConfig plain = cubic();
+  plain.detector.fpixels = plain.detector.spixels = 100;
+  plain.detector.twotheta = 20 / kRTD;
+  PreparedSimulation plain_spec;
+  prepare_simulation(plain, plain_spec, false);
+  CHECK(plain_spec.pivot == Pivot::beam);
+  CHECK(magnitude(plain_spec.params.pix0 - parity.params.pix0) == 0.0);
+}

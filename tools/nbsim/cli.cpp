@@ -187,6 +187,7 @@ std::vector<Flag> flag_table() {
     if (v.find("sample") != std::string::npos) c.detector.pivot = Pivot::sample;
     else if (v.find("beam") != std::string::npos) c.detector.pivot = Pivot::beam;
     else throw nbtrace::UsageError("-pivot: expected 'sample' or 'beam', got '" + v + "'");
+    c.detector.explicit_pivot = c.detector.pivot;
   });
   flag({"mosflm"}, "MOSFLM convention", [](SimConfig& c) { c.detector.convention = Convention::mosflm; c.detector.pivot = Pivot::beam; });
   flag({"xds"}, "XDS convention", [](SimConfig& c) { c.detector.convention = Convention::xds; c.detector.pivot = Pivot::sample; });

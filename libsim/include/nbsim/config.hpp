@@ -24,7 +24,8 @@ enum class Mode { spec, c_parity };
 
 struct DetectorConfig {
   Convention convention = Convention::mosflm;
-  Pivot pivot = Pivot::beam;
+  Pivot pivot = Pivot::beam;            ///< as the flags leave it (last one wins)
+  std::optional<Pivot> explicit_pivot;  ///< from -pivot; spec mode lets it beat the convention
   double pixel_size = 0.1e-3;  ///< m
   int fpixels = 0;             ///< 0: from detsize
   int spixels = 0;
