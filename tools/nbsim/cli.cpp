@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "nbtrace/error.hpp"
