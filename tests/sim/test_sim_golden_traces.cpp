@@ -30,6 +30,12 @@ TracedRun run_trace(const std::string& name, const nlohmann::json& trace, const 
   return {nbtrace::load_trace(ref_path, {"C"}), nbtrace::parse_trace(run.out, name + " nbsim", {"CPP"})};
 }
 
+std::vector<std::string> record_names(const nbtrace::Trace& t) {
+  std::vector<std::string> names;
+  for (const auto& r : t.records()) names.emplace_back(t.name(r));
+  return names;
+}
+
 nbtrace::DiffOptions options_1e9() {
   nbtrace::DiffOptions o;
   o.policy.rel = 1e-9;
@@ -49,6 +55,8 @@ TEST_CASE("c-parity traces agree with TRACE_C in every common field") {
       REQUIRE(t.test.pixels().size() == 1);
       CHECK(t.test.pixels()[0].slow == trace.at("spixel").get<int>());
       CHECK(t.test.pixels()[0].fast == trace.at("fpixel").get<int>());
+      // Same fields in the same order (names qualified by channel, e.g. PHI.k_frac).
+      CHECK(record_names(t.test) == record_names(t.ref));
       const nbtrace::DiffResult d = nbtrace::diff_traces(t.ref, t.test, options_1e9());
       if (d.first_divergence) FAIL_CHECK("first divergence: " << d.field_label(d.fields[*d.first_divergence]));
       CHECK(d.num_divergent == 0);
