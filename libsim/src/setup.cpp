@@ -765,8 +765,25 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   p.hkl = out.hkl.view(cr.default_F);
   p.interpolate = interpolate != 0;
   p.phi_carry = parity;
+  // The first pixel the reference renders: the first unmasked one of the ROI.
   p.first_spixel = roi_smin;
   p.first_fpixel = roi_fmin;
+  if (!d.mask.empty()) {
+    if (d.mask_fpixels != fpixels || d.mask_spixels != spixels)
+      throw nbtrace::UsageError("the -mask image is " + std::to_string(d.mask_fpixels) + "x" +
+                                std::to_string(d.mask_spixels) + " pixels but the detector " +
+                                std::to_string(fpixels) + "x" + std::to_string(spixels));
+    out.mask = d.mask;
+    p.mask = out.mask.data();
+    bool found = false;
+    for (int s = std::max(roi_smin, 0); s <= std::min(roi_smax, spixels - 1) && !found; ++s)
+      for (int f = std::max(roi_fmin, 0); f <= std::min(roi_fmax, fpixels - 1) && !found; ++f)
+        if (out.mask[static_cast<std::size_t>(s) * fpixels + f] != 0) {
+          p.first_spixel = s;
+          p.first_fpixel = f;
+          found = true;
+        }
+  }
   // The orientation a full phi sweep leaves: the last step with phi != 0.
   p.carry_a = a0;
   p.carry_b = b0;

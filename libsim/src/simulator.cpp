@@ -160,7 +160,10 @@ ImageStats compute_stats(const KernelParams& p, const std::vector<float>& image,
   for (int s = 0; s < p.spixels; ++s) {
     for (int f = 0; f < p.fpixels; ++f) {
       if (!in_roi(p, s, f)) continue;
-      const float v = image[static_cast<std::size_t>(s) * p.fpixels + f];
+      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
+      // Masked pixels do not count here, but do in rmsd below (reference behaviour).
+      if (p.mask && p.mask[i] == 0) continue;
+      const float v = image[i];
       if (v > st.max_I) {
         st.max_I = v;
         // Position of the pixel's last sub-pixel, as the reference records it.
@@ -228,7 +231,8 @@ std::string trace_pixel(const PreparedSimulation& sim, TracePixel px) {
                      ", fpixel=" + std::to_string(px.fpixel) + ")\n";
   const KernelParams& p = sim.params;
   if (px.spixel < 0 || px.fpixel < 0 || px.spixel >= p.spixels || px.fpixel >= p.fpixels ||
-      !in_roi(p, px.spixel, px.fpixel))
+      !in_roi(p, px.spixel, px.fpixel) ||
+      (p.mask && p.mask[static_cast<std::size_t>(px.spixel) * p.fpixels + px.fpixel] == 0))
     return text;  // the reference prints nothing for a pixel it does not render
   TextRecorder rec;
   compute_pixel(p, px.spixel, px.fpixel, rec);

@@ -5,6 +5,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+
+#include "nbtrace/error.hpp"
 
 #include "nbsim/random.hpp"
 
@@ -52,6 +57,63 @@ std::string smv_header(const PreparedSimulation& sim) {
   h += "DETECTOR_SN=000;\nBEAMLINE=fake;\n}\f";
   if (h.size() < 512) h.append(512 - h.size(), ' ');
   return h;
+}
+
+double smv_value(const std::string& header, const std::string& keyword) {
+  const std::size_t at = header.rfind(keyword);
+  if (at == std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t eq = header.find('=', at + keyword.size());
+  if (eq == std::string::npos) return 0.0;
+  return std::strtod(header.c_str() + eq + 1, nullptr);  // atof semantics: 0 when no number
+}
+
+SmvFrame read_smv(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw nbtrace::InputError("cannot read SMV image " + path);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < 512 || data.compare(0, 12, "{\nHEADER_BYT") != 0)
+    throw nbtrace::InputError(path + " does not look like an SMV (ADSC) image");
+  SmvFrame f;
+  const double header_bytes = smv_value(data.substr(0, 512), "HEADER_BYTES");
+  if (!(header_bytes >= 512) || header_bytes > static_cast<double>(data.size()))
+    throw nbtrace::InputError(path + ": bad HEADER_BYTES");
+  const std::size_t header_size = static_cast<std::size_t>(header_bytes);
+  f.header = data.substr(0, header_size);
+  f.width = static_cast<int>(smv_value(f.header, "SIZE1"));
+  f.height = static_cast<int>(smv_value(f.header, "SIZE2"));
+  if (f.width <= 0 || f.height <= 0) throw nbtrace::InputError(path + ": no SIZE1/SIZE2 in the SMV header");
+  const std::size_t n = static_cast<std::size_t>(f.width) * f.height;
+  if (data.size() < header_size + 2 * n) throw nbtrace::InputError(path + ": SMV image is truncated");
+  f.pixels.resize(n);
+  std::memcpy(f.pixels.data(), data.data() + header_size, 2 * n);
+  return f;
+}
+
+void apply_smv_header(SimConfig& config, const SmvFrame& frame, bool is_mask) {
+  DetectorConfig& d = config.detector;
+  const double rtd = detail::kRadToDeg;
+  auto value = [&](const char* key) { return smv_value(frame.header, key); };
+  d.fpixels = frame.width;
+  d.spixels = frame.height;
+  double v = value("PIXEL_SIZE");
+  if (!std::isnan(v)) d.pixel_size = v / 1000.0;
+  d.detsize_f = d.pixel_size * d.fpixels;
+  d.detsize_s = d.pixel_size * d.spixels;
+  if (!std::isnan(v = value("DISTANCE"))) d.distance = v / 1000.0;
+  if (!std::isnan(v = value("CLOSE_DISTANCE"))) d.close_distance = v / 1000.0;
+  if (!std::isnan(v = value("WAVELENGTH"))) config.beam.lambda0 = v / 1e10;
+  if (!std::isnan(v = value("BEAM_CENTER_X"))) d.Xbeam = v / 1000.0;
+  if (!std::isnan(v = value("BEAM_CENTER_Y"))) d.Ybeam = is_mask ? d.detsize_s - v / 1000.0 : v / 1000.0;
+  if (!std::isnan(v = value("ORGX"))) d.ORGX = v;
+  if (!std::isnan(v = value("ORGY"))) d.ORGY = v;
+  if (!std::isnan(v = value("PHI"))) config.crystal.phi0 = v / rtd;
+  if (!std::isnan(v = value("OSC_RANGE"))) config.crystal.osc = v / rtd;
+  // nanoBragg reads TWOTHETA into a variable it never uses: no effect.
+  if (is_mask) {
+    d.mask = frame.pixels;
+    d.mask_fpixels = frame.width;
+    d.mask_spixels = frame.height;
+  }
 }
 
 std::string encode_smv(const PreparedSimulation& sim, const std::vector<std::uint16_t>& pixels) {

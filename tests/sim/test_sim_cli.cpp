@@ -2,6 +2,8 @@
 // runs use a small synthetic crystal and need no ../shared.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <sstream>
 
 #include "sim_cases.hpp"
@@ -34,7 +36,7 @@ TEST_CASE("bad command lines fail with one line on stderr and write nothing") {
       {with({"-default_F", "ten", "-floatfile", "img.bin"}), "not a number"},
       {with({"-default_F", "10", "-roi", "1", "2", "-floatfile", "img.bin"}), "-roi needs 4 values"},
       {with({"-default_F", "10", "-roi", "60", "70", "0", "10", "-floatfile", "img.bin"}), "selects no pixel"},
-      {with({"-default_F", "10", "-mask", "m.img", "-floatfile", "img.bin"}), "not yet supported"},
+      {with({"-default_F", "10", "-misset", "random", "-floatfile", "img.bin"}), "not yet supported"},
       {with({"-floatfile", "img.bin"}), "no structure factors"},
       {with({"-default_F", "10", "-pixel", "0", "-floatfile", "img.bin"}), "impossible geometry"},
       {{"-default_F", "10", "-detpixels", "8", "-floatfile", "img.bin"}, "no unit cell"},
@@ -162,4 +164,62 @@ TEST_CASE("integer, noise and PGM images on request") {
   REQUIRE(r.exit_code == 0);
   CHECK_FALSE(std::filesystem::exists(work / "n4.img"));
   CHECK_FALSE(std::filesystem::exists(work / "p4.pgm"));
+}
+
+TEST_CASE("-mask renders only its non-zero pixels; -img and -mask headers set the geometry") {
+  nbtest::TempDir work;
+  // An SMV image of a known geometry doubles as header source and mask:
+  // with -adc 0 and a small scale its faint pixels are 0.
+  const std::vector<std::string> geometry{"-lambda", "1.5", "-distance", "120", "-Xbeam", "5", "-Ybeam", "4",
+                                          "-detpixels", "48", "-pixel", "0.2", "-phi", "5", "-osc", "2"};
+  std::vector<std::string> args{"-cell", "50", "60", "70", "90", "95", "100", "-N", "3", "-default_F", "10",
+                                "-oversample", "1"};
+  auto a = args;
+  a.insert(a.end(), geometry.begin(), geometry.end());
+  a.insert(a.end(), {"-floatfile", "full.bin", "-intfile", "m.img", "-adc", "0", "-scale", "100"});
+  REQUIRE(nbtest::run_tool("nbsim", a, work.path()).exit_code == 0);
+  const auto full = simtest::read_floats(work / "full.bin");
+  const std::string smv = nbtest::read_file(work / "m.img");
+  std::vector<std::uint16_t> mask((smv.size() - 512) / 2);
+  std::memcpy(mask.data(), smv.data() + 512, mask.size() * 2);
+  const auto zeros = std::count(mask.begin(), mask.end(), 0);
+  REQUIRE(zeros > 100);
+  REQUIRE(zeros < static_cast<long>(mask.size()) - 100);
+
+  // The header alone gives the same image as the flags it came from.
+  a = args;
+  a.insert(a.end(), {"-img", "m.img", "-floatfile", "img.bin"});
+  auto r = nbtest::run_tool("nbsim", a, work.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(simtest::read_floats(work / "img.bin") == full);
+
+  // Masked pixels stay 0, the others are unchanged. (The flags override the
+  // mask's header, whose BEAM_CENTER_Y nanoBragg counts from the far edge.)
+  a = args;
+  a.insert(a.end(), {"-mask", "m.img", "-floatfile", "masked.bin"});
+  a.insert(a.end(), geometry.begin(), geometry.end());
+  r = nbtest::run_tool("nbsim", a, work.path());
+  REQUIRE(r.exit_code == 0);
+  const auto masked = simtest::read_floats(work / "masked.bin");
+  REQUIRE(masked.size() == full.size());
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    if (mask[i] == 0) {
+      REQUIRE(masked[i] == 0.0f);
+    } else {
+      REQUIRE(masked[i] == full[i]);
+    }
+  }
+  // A mask of another size, or a file that is not SMV, is refused.
+  a = args;
+  a.insert(a.end(), {"-mask", "m.img", "-detpixels", "40", "-floatfile", "x.bin"});
+  r = nbtest::run_tool("nbsim", a, work.path());
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("-mask image is 48x48") != std::string::npos);
+  nbtest::write_file(work / "not.img", std::string(600, 'x'));
+  a = args;
+  a.insert(a.end(), {"-img", "not.img", "-floatfile", "x.bin"});
+  r = nbtest::run_tool("nbsim", a, work.path());
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("does not look like an SMV") != std::string::npos);
 }

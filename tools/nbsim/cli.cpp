@@ -9,6 +9,7 @@
 #include "nbtrace/error.hpp"
 #include "nbtrace/numbers.hpp"
 #include "nbsim/kernel.hpp"
+#include "nbsim/smv.hpp"
 
 namespace po = boost::program_options;
 
@@ -81,13 +82,6 @@ std::vector<Flag> flag_table() {
     f.push_back({std::move(names), values, values, "accepted, " + what,
                  [canonical, what](SimConfig&, const Tokens&, ParsedCommandLine& p) {
                    p.notes.push_back("note: -" + canonical + " " + what);
-                 }});
-  };
-  auto unsupported = [&f](std::vector<std::string> names, int min, int max) {
-    const std::string canonical = names[0];
-    f.push_back({std::move(names), min, max, "not yet supported",
-                 [canonical](SimConfig&, const Tokens&, ParsedCommandLine&) {
-                   throw nbtrace::UsageError("-" + canonical + " is not yet supported by nbsim");
                  }});
   };
 
@@ -280,8 +274,11 @@ std::vector<Flag> flag_table() {
   num1({"density", "sample_density"}, "has no effect on the image", [](SimConfig&, double) {});
   num1({"MW", "molecular_weight"}, "has no effect on the image", [](SimConfig&, double) {});
   str1({"sourcefile"}, "beam sources: lines X Y Z weight lambda (m, -, m)", [](SimConfig& c, const std::string& v) { c.beam.source_file = v; });
-  unsupported({"img"}, 1, 1);
-  unsupported({"mask"}, 1, 1);
+  // Read before every other flag (see parse_command_line), as nanoBragg does.
+  str1({"img"}, "SMV image whose header sets detector size, pixel, distances, wavelength, beam centre, phi",
+       [](SimConfig&, const std::string&) {});
+  str1({"mask"}, "SMV mask: render only its non-zero pixels (its header is read like -img's)",
+       [](SimConfig&, const std::string&) {});
   // nanoBragg reads these amorphous-scattering tables but never uses them
   // in the image.
   ignored({"stol"}, 1, "is read by nanoBragg but does not change the image; ignored");
@@ -340,10 +337,18 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
     throw nbtrace::UsageError(msg);
   }
   ParsedCommandLine result;
-  // Pass 1: -mode first, since some flags mean different things per mode.
+  // Pass 1: -mode first, since some flags mean different things per mode;
+  // then the -mask and -img headers (mask first, so -img wins), which the
+  // other flags override whatever their order.
+  std::string img, mask;
   for (const auto& opt : parsed.options) {
-    if (opt.string_key == "mode" && !opt.value.empty()) table[by_name.at("mode")].apply(result.config, opt.value, result);
+    if (opt.value.empty()) continue;
+    if (opt.string_key == "mode") table[by_name.at("mode")].apply(result.config, opt.value, result);
+    if (opt.string_key == "img") img = opt.value[0];
+    if (opt.string_key == "mask") mask = opt.value[0];
   }
+  if (!mask.empty()) nbsim::apply_smv_header(result.config, nbsim::read_smv(mask), true);
+  if (!img.empty()) nbsim::apply_smv_header(result.config, nbsim::read_smv(img), false);
   for (const auto& opt : parsed.options) {
     if (opt.position_key >= 0 || opt.string_key.empty()) {
       const std::string token = opt.original_tokens.empty() ? std::string() : opt.original_tokens[0];

@@ -3,6 +3,7 @@
 // defaults are resolved. Fields left NaN or negative mean "not given" and
 // are resolved by prepare_simulation() the way nanoBragg resolves them.
 #include <array>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
@@ -46,6 +47,9 @@ struct DetectorConfig {
   bool curved = false;
   bool point_pixel = false;
   std::array<int, 4> roi{-1, -1, -1, -1};  ///< fmin fmax smin smax, inclusive; -1 = edge
+  /// Pixels to render: non-zero entries of an SMV mask (-mask); empty: all.
+  std::vector<std::uint16_t> mask;
+  int mask_fpixels = 0, mask_spixels = 0;
   double mu = -1;            ///< sensor attenuation 1/m; <0 not given
   double thick = 0;          ///< sensor thickness m
   double thickstep = -1;     ///< m

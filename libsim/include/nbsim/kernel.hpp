@@ -77,6 +77,7 @@ struct KernelParams {
   // Detector.
   int fpixels = 0, spixels = 0;
   int roi_fmin = 0, roi_fmax = 0, roi_smin = 0, roi_smax = 0;  ///< inclusive
+  const unsigned short* mask = nullptr;  ///< fpixels*spixels; 0 = skip the pixel (not rendered, not counted)
   double pixel_size = 0;     ///< m
   int oversample = 1;        ///< sub-pixels per pixel edge
   double subpixel_size = 0;  ///< m
@@ -148,6 +149,7 @@ struct NullRecorder {
 
 /// Result of one pixel: the float image value and what the statistics need.
 struct PixelResult {
+  bool masked = false;  ///< skipped by the mask
   float value = 0;
   double omega_sum = 0;  ///< sum of omega over its sub-pixels (for the solid-angle report)
   int first_outside_eval = -1;  ///< first structure-factor evaluation outside the interpolation grid
@@ -164,6 +166,10 @@ inline constexpr double kRadToDeg = 180.0 * 0.31830988618379067154;
 template <class Rec>
 NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, Rec& rec) {
   PixelResult out;
+  if (p.mask && p.mask[static_cast<long>(spixel) * p.fpixels + fpixel] == 0) {
+    out.masked = true;
+    return out;
+  }
   double I = p.I_bg;
   double polar = p.nopolar ? 1.0 : 0.0;
   double omega_pixel = 0.0;

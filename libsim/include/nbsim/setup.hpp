@@ -30,6 +30,7 @@ struct PreparedSimulation {
   std::vector<Source> sources;
   std::vector<double> mosaic_umats;
   std::vector<Vec3> phi_cells;  ///< a, b, c at each phi step
+  std::vector<std::uint16_t> mask;  ///< copy of the -mask pixels (empty: none)
   HklGrid hkl;
 
   // Resolved values reported to the user.

@@ -10,6 +10,28 @@
 
 namespace nbsim {
 
+/// An SMV file read back: its header text and its 16-bit pixels.
+struct SmvFrame {
+  std::string header;
+  int width = 0, height = 0;
+  std::vector<std::uint16_t> pixels;  ///< width*height, fast-major
+};
+
+/// Reads an SMV file (HEADER_BYTES, SIZE1, SIZE2; pixels in native order,
+/// as nanoBragg reads them). Throws InputError when unreadable or not SMV.
+SmvFrame read_smv(const std::string& path);
+
+/// nanoBragg's header look-up: the number after the '=' that follows the
+/// LAST occurrence of `keyword` anywhere in the header (so "DISTANCE" finds
+/// CLOSE_DISTANCE when that comes later); NaN when the keyword is absent.
+double smv_value(const std::string& header, const std::string& keyword);
+
+/// What nanoBragg takes from an -img or -mask header before reading the
+/// other flags (which then override it): detector size, pixel size,
+/// distances, wavelength, beam centre (a mask's BEAM_CENTER_Y is counted
+/// from the far edge), ORGX/ORGY, PHI, OSC_RANGE; a mask also its pixels.
+void apply_smv_header(SimConfig& config, const SmvFrame& frame, bool is_mask);
+
 /// Header text (exactly 512 bytes, "}\f" then blank padding) describing the
 /// prepared geometry.
 std::string smv_header(const PreparedSimulation& sim);
