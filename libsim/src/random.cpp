@@ -1,5 +1,6 @@
 #include "nbsim/random.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace nbsim {
@@ -130,6 +131,29 @@ void random_cap_rotation(float spread, ReferenceRandom& rng, double umat[9]) {
   umat[6] = one_minus_c * v1 * v3 - s * v2;
   umat[7] = one_minus_c * v2 * v3 + s * v1;
   umat[8] = c + one_minus_c * (v3 * v3);
+}
+
+Vec3 rotation_to_misset(const double umat[9]) {
+  double u[9];
+  std::copy(umat, umat + 9, u);
+  // Normalise the rows (twice, as the reference does around its checks for
+  // empty rows, which a rotation never has).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int r = 0; r < 3; ++r) {
+      double* row = u + 3 * r;
+      const double m = std::sqrt(row[0] * row[0] + row[1] * row[1] + row[2] * row[2]);
+      if (m > 0) {
+        row[0] /= m;
+        row[1] /= m;
+        row[2] /= m;
+      }
+    }
+  }
+  const double uxx = u[0], uxy = u[1], uyx = u[3], uyy = u[4], uzx = u[6], uzy = u[7], uzz = u[8];
+  if (uzx * uzx < 1.0)
+    return Vec3{std::atan2(uzy, uzz), std::atan2(-uzx, std::sqrt(uzy * uzy + uzz * uzz)), std::atan2(uyx, uxx)};
+  // Gimbal lock: x by pi, y by pi/2.
+  return Vec3{std::atan2(1, 1) * 4, std::atan2(1, 1) * 2, std::atan2(uxy, -uyy)};
 }
 
 }  // namespace nbsim

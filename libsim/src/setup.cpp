@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -657,6 +658,19 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   if (interpolate > 1) interpolate = (cr.Na <= 2 || cr.Nb <= 2 || cr.Nc <= 2) ? 1 : 0;
 
   // ---- crystal.
+  if (cr.random_misset) {
+    // A random orientation: a rotation about a random axis by up to the cap
+    // angle, turned into misset angles. nanoBragg passes the cap as 90
+    // (radians, C-PARITY-006); the spec means 90 degrees.
+    ReferenceRandom rng(cr.misset_seed ? *cr.misset_seed : -static_cast<long>(std::time(nullptr)));
+    double umat[9];
+    random_cap_rotation(parity ? 90.0f : static_cast<float>(90.0 / detail::kRadToDeg), rng, umat);
+    cr.misset = rotation_to_misset(umat);
+    char line[160];
+    std::snprintf(line, sizeof line, "random orientation misset angles: %f %f %f deg",
+                  cr.misset->x * detail::kRadToDeg, cr.misset->y * detail::kRadToDeg, cr.misset->z * detail::kRadToDeg);
+    log.push_back(line);
+  }
   const CellVectors cell = build_cell(cr, bm.lambda0, parity, log);
   const Vec3 a0 = cell.a, b0 = cell.b, c0 = cell.c;
   const Vec3 a_star = cell.a_star, b_star = cell.b_star, c_star = cell.c_star;

@@ -36,7 +36,6 @@ TEST_CASE("bad command lines fail with one line on stderr and write nothing") {
       {with({"-default_F", "ten", "-floatfile", "img.bin"}), "not a number"},
       {with({"-default_F", "10", "-roi", "1", "2", "-floatfile", "img.bin"}), "-roi needs 4 values"},
       {with({"-default_F", "10", "-roi", "60", "70", "0", "10", "-floatfile", "img.bin"}), "selects no pixel"},
-      {with({"-default_F", "10", "-misset", "random", "-floatfile", "img.bin"}), "not yet supported"},
       {with({"-floatfile", "img.bin"}), "no structure factors"},
       {with({"-default_F", "10", "-pixel", "0", "-floatfile", "img.bin"}), "impossible geometry"},
       {{"-default_F", "10", "-detpixels", "8", "-floatfile", "img.bin"}, "no unit cell"},
@@ -222,4 +221,19 @@ TEST_CASE("-mask renders only its non-zero pixels; -img and -mask headers set th
   r = nbtest::run_tool("nbsim", a, work.path());
   CHECK(r.exit_code == 5);
   CHECK(r.err.find("does not look like an SMV") != std::string::npos);
+}
+
+TEST_CASE("-misset random is reproducible with -misset_seed") {
+  nbtest::TempDir work;
+  auto run = [&](const std::string& seed, const std::string& out) {
+    const auto r = nbtest::run_tool("nbsim", with({"-default_F", "10", "-misset", "random", "-misset_seed", seed,
+                                                   "-floatfile", out}), work.path());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("random orientation misset angles:") != std::string::npos);
+    return nbtest::read_file(work / out);
+  };
+  const std::string a = run("7", "a.bin");
+  CHECK(run("7", "b.bin") == a);
+  CHECK(run("8", "c.bin") != a);
 }

@@ -188,3 +188,17 @@ TEST_CASE("Poisson deviates have the right mean and variance in every regime") {
   }
   CHECK(log_gamma(5.0f) == doctest::Approx(std::log(24.0)).epsilon(1e-6));
 }
+
+TEST_CASE("misset angles from a rotation matrix reproduce the rotation") {
+  ReferenceRandom r(-3);
+  for (int i = 0; i < 50; ++i) {
+    double u[9];
+    random_cap_rotation(2.5f, r, u);
+    const Vec3 angles = rotation_to_misset(u);
+    for (const Vec3 v : {Vec3{1, 0, 0}, Vec3{0, 1, 0}, Vec3{0.3, -0.2, 0.9}}) {
+      const Vec3 by_matrix = rotate_by_matrix(v, u);
+      const Vec3 by_angles = rotate_xyz(v, angles.x, angles.y, angles.z);
+      CHECK(magnitude(by_matrix - by_angles) < 1e-12);
+    }
+  }
+}

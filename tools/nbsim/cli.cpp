@@ -112,13 +112,17 @@ std::vector<Flag> flag_table() {
                  for (std::size_t i = 0; i < t.size(); ++i) *fields[i] = number("cell", t[i]) / (i >= 3 ? kRTD : 1.0);
                  c.crystal.cell = cell;
                }});
-  f.push_back({{"misset"}, 1, 3, "rotations about x, y, z (degrees) applied to the reciprocal cell",
+  f.push_back({{"misset"}, 1, 3, "rotations about x, y, z (degrees) applied to the reciprocal cell, or random",
                [](SimConfig& c, const Tokens& t, ParsedCommandLine&) {
-                 if (t.size() == 1 && t[0].find("rand") != std::string::npos)
-                   throw nbtrace::UsageError("-misset random is not yet supported by nbsim");
-                 if (t.size() != 3) throw nbtrace::UsageError("-misset needs 3 angles (degrees)");
+                 if (t.size() == 1 && t[0].find("rand") != std::string::npos) {
+                   c.crystal.random_misset = true;
+                   c.crystal.misset.reset();
+                   return;
+                 }
+                 if (t.size() != 3) throw nbtrace::UsageError("-misset needs 3 angles (degrees) or 'random'");
                  c.crystal.misset = Vec3{number("misset", t[0]) / kRTD, number("misset", t[1]) / kRTD,
                                          number("misset", t[2]) / kRTD};
+                 c.crystal.random_misset = false;
                }});
   str1({"mat"}, "MOSFLM A matrix file", [](SimConfig& c, const std::string& v) { c.crystal.mat_file = v; });
   str1({"hkl"}, "structure factors: text lines h k l F", [](SimConfig& c, const std::string& v) { c.crystal.hkl_file = v; });
@@ -267,7 +271,7 @@ std::vector<Flag> flag_table() {
     c.output.pgm = true;
   });
   int1({"mosaic_seed"}, "random seed of the mosaic domains (default 12345678)", [](SimConfig& c, int v) { c.crystal.mosaic_seed = -v; });
-  ignored({"misset_seed"}, 1, "applies to -misset random, not supported by nbsim yet");
+  int1({"misset_seed"}, "random seed of -misset random (default: the time)", [](SimConfig& c, int v) { c.crystal.misset_seed = -static_cast<long>(v); });
   ignored({"printout"}, 0, "is ignored");
   ignored({"printout_pixel"}, 2, "is ignored");
   ignored({"coherent"}, 0, "has no effect in nanoBragg either");

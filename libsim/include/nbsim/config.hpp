@@ -87,6 +87,8 @@ struct CrystalConfig {
   std::optional<CellParams> cell;
   std::string mat_file;
   std::optional<Vec3> misset;  ///< rad about x, y, z
+  bool random_misset = false;  ///< -misset random
+  std::optional<long> misset_seed;  ///< stored as the reference does (-seed); default: -time
   double Na = 1, Nb = 1, Nc = 1;
   double sample_x = 0, sample_y = 0, sample_z = 0;  ///< m; >0 sets N from size
   CrystalShape shape = CrystalShape::square;

@@ -5,6 +5,8 @@
 // behind a 32-entry Bays–Durham shuffle, returning floats in (0, 1).
 #include <array>
 
+#include "nbsim/vec3.hpp"
+
 namespace nbsim {
 
 class ReferenceRandom {
@@ -34,5 +36,10 @@ float log_gamma(float x);
 /// random axis, drawn as nanoBragg's mosaic_rotation_umat does (single
 /// precision where it uses it).
 void random_cap_rotation(float spread, ReferenceRandom& rng, double umat[9]);
+
+/// Rotations about x, y, z (rad, applied in that order) equivalent to the
+/// rotation matrix, as nanoBragg's umat2misset derives them (rows are
+/// re-normalised first).
+Vec3 rotation_to_misset(const double umat[9]);
 
 }  // namespace nbsim
