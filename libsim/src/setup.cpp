@@ -813,6 +813,18 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   }
   p.phi_cells = out.phi_cells.data();
   p.steps = p.num_sources * p.mosaic_domains * phisteps * oversample * oversample;
+  if (parity && p.dmin > 0.0) {
+    // The carry starts at the first pixel whose phi loop runs at all.
+    bool found = false;
+    for (int s = std::max(p.first_spixel, 0); s <= std::min(roi_smax, spixels - 1) && !found; ++s)
+      for (int f = (s == p.first_spixel ? p.first_fpixel : std::max(roi_fmin, 0));
+           f <= std::min(roi_fmax, fpixels - 1) && !found; ++f)
+        if (pixel_reaches_phi_loop(p, s, f)) {
+          p.first_spixel = s;
+          p.first_fpixel = f;
+          found = true;
+        }
+  }
 
   out.convention = d.convention;
   out.pivot = pivot;

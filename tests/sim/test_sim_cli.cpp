@@ -237,3 +237,29 @@ TEST_CASE("-misset random is reproducible with -misset_seed") {
   CHECK(run("7", "b.bin") == a);
   CHECK(run("8", "c.bin") != a);
 }
+
+TEST_CASE("c-parity carry-over starts at the first pixel whose phi loop runs (-dmin)") {
+  nbtest::TempDir work;
+  // With -dmin 10 the high-angle pixels of the first rows are cut
+  // completely: the carry-over starts at the first pixel with an uncut
+  // sub-path, exactly as if the region of interest began there.
+  const std::vector<std::string> args{"-mode", "c-parity", "-cell", "70", "80", "90", "80", "95", "105",
+                                      "-default_F", "100", "-N", "4", "-lambda", "1.2", "-distance", "60",
+                                      "-detpixels", "64", "-pixel", "0.4", "-dmin", "10", "-phi", "0", "-osc", "3",
+                                      "-phisteps", "3"};
+  auto a = args;
+  a.insert(a.end(), {"-floatfile", "full.bin"});
+  REQUIRE(nbtest::run_tool("nbsim", a, work.path()).exit_code == 0);
+  const auto full = simtest::read_floats(work / "full.bin");
+  std::size_t first = 0;
+  while (first < full.size() && full[first] == 0.0f) ++first;
+  REQUIRE(first > 64);  // the whole first row is cut
+  REQUIRE(first < full.size());
+  const int s0 = static_cast<int>(first / 64), f0 = static_cast<int>(first % 64);
+  a = args;
+  a.insert(a.end(), {"-roi", std::to_string(f0), "63", std::to_string(s0), "63", "-floatfile", "roi.bin"});
+  REQUIRE(nbtest::run_tool("nbsim", a, work.path()).exit_code == 0);
+  const auto roi = simtest::read_floats(work / "roi.bin");
+  for (int s = s0; s < 64; ++s)
+    for (int f = f0; f < 64; ++f) REQUIRE(roi[static_cast<std::size_t>(s) * 64 + f] == full[static_cast<std::size_t>(s) * 64 + f]);
+}

@@ -161,6 +161,35 @@ inline constexpr double kPi = 3.14159265358979323846;
 inline constexpr double kRadToDeg = 180.0 * 0.31830988618379067154;
 }  // namespace detail
 
+/// Whether any sub-path of the pixel reaches the phi loop: a -dmin cut can
+/// skip them all, and then (c-parity) the pixel leaves the carried
+/// orientation untouched.
+NB_HD inline bool pixel_reaches_phi_loop(const KernelParams& p, int spixel, int fpixel) {
+  if (p.mask && p.mask[static_cast<long>(spixel) * p.fpixels + fpixel] == 0) return false;
+  if (!(p.dmin > 0.0)) return true;
+  for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
+    const double Odet = thick_tic * p.thickstep;
+    for (int subS = 0; subS < p.oversample; ++subS) {
+      for (int subF = 0; subF < p.oversample; ++subF) {
+        const double Fdet = p.subpixel_size * (fpixel * p.oversample + subF) + p.subpixel_size / 2.0;
+        const double Sdet = p.subpixel_size * (spixel * p.oversample + subS) + p.subpixel_size / 2.0;
+        Vec3 diffracted;
+        unitize(detector_position(Fdet, Sdet, Odet, p.fdet, p.sdet, p.odet, p.pix0, p.curved, p.distance, p.beam),
+                diffracted);
+        for (int source = 0; source < p.num_sources; ++source) {
+          const Vec3 incident = -p.sources[source].direction;
+          const double lambda = p.sources[source].lambda;
+          const Vec3 scattering{(diffracted.x - incident.x) / lambda, (diffracted.y - incident.y) / lambda,
+                                (diffracted.z - incident.z) / lambda};
+          const double stol = 0.5 * magnitude(scattering);
+          if (!(stol > 0.0 && p.dmin > 0.5 / stol)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
 /// Photons in pixel (spixel, fpixel). `rec` sees the intermediate values
 /// when Rec::active.
 template <class Rec>
