@@ -1,6 +1,8 @@
 #pragma once
-// libsim: the reference nanoBragg simulator. This issue only lays the
-// target; the physics arrives with the simulator issues.
+// libsim: the reference nanoBragg simulator on the CPU. Entry points:
+// nbsim/config.hpp (what to simulate), nbsim/setup.hpp (resolve it),
+// nbsim/simulator.hpp (run, statistics, traces), nbsim/run.hpp (one
+// complete nbsim run). See docs/nbsim.md.
 #include <string_view>
 
 namespace nbsim {
