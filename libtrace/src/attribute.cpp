@@ -231,6 +231,17 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
     a.steps.push_back(std::move(st));
   }
   a.ref_terms_over_total = (all_ref_known && a.ref_value != 0) ? ref_sum / a.ref_value : 0.0;
+  {
+    bool all_test_known = true;
+    double test_sum = 0;
+    for (const auto& s : a.steps) {
+      if (s.test_term) test_sum += *s.test_term;
+      else all_test_known = false;
+    }
+    a.test_terms_over_total = (all_test_known && a.test_value != 0) ? test_sum / a.test_value : 0.0;
+    auto off = [](double r) { return r != 0 && std::fabs(r - 1.0) > 0.01; };
+    a.terms_inconsistent = off(a.ref_terms_over_total) || off(a.test_terms_over_total);
+  }
 
   // Log-ratio of the first step's factors (intensity goes as F²).
   for (const char* f : {"F_cell", "F_latt_a", "F_latt_b", "F_latt_c", "F_latt"}) {
@@ -388,6 +399,25 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
     a.hypotheses.push_back(std::move(h));
     break;
   }
+  if (a.terms_inconsistent) {
+    // Step shares assume I_before_scaling = Σ F_cell²·F_latt² on both sides.
+    for (Hypothesis& h : a.hypotheses) {
+      if (h.id == "phi-carryover" || h.id == "step-lattice-factor") {
+        h.score *= 0.1;
+        h.evidence.push_back("weakened: the per-step terms do not add up to I_before_scaling on one side");
+      }
+    }
+    Hypothesis h;
+    h.id = "trace-normalization";
+    const bool test_off = a.test_terms_over_total != 0 && std::fabs(a.test_terms_over_total - 1.0) > 0.01;
+    const std::string who = test_off ? a.test_label : a.ref_label;
+    const double ratio = test_off ? a.test_terms_over_total : a.ref_terms_over_total;
+    h.title = who + "'s I_before_scaling is not the sum of its own per-step terms: it is normalised or accumulated "
+              "differently";
+    h.score = 0.95;
+    h.evidence.push_back(who + "'s per-step terms F_cell^2*F_latt^2 sum to " + pct(ratio) + " of its I_before_scaling");
+    a.hypotheses.push_back(std::move(h));
+  }
   std::stable_sort(a.hypotheses.begin(), a.hypotheses.end(),
                    [](const Hypothesis& x, const Hypothesis& y) { return x.score > y.score; });
 
@@ -426,6 +456,7 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
            a.quantity + ")";
     }
     n += ".";
+    if (a.terms_inconsistent) n += " The step shares are therefore not a decomposition of the gap.";
   } else {
     n += " The per-step terms account for the whole gap.";
   }
@@ -451,6 +482,8 @@ std::string attribution_json(const Attribution& a) {
   d["final_gap_rel"] = opt(a.final_gap_rel);
   d["step_channel"] = a.step_channel;
   d["ref_terms_over_total"] = a.ref_terms_over_total;
+  d["test_terms_over_total"] = a.test_terms_over_total;
+  d["terms_inconsistent"] = a.terms_inconsistent;
   d["attributed_share"] = a.attributed_share;
   d["unattributed_share"] = 1.0 - a.attributed_share;
   json steps = json::array();

@@ -132,3 +132,32 @@ TEST_CASE("attribute: nbsim spec mode vs nanoBragg.c on supervisor_scaling puts 
   REQUIRE(!a.hypotheses.empty());
   CHECK(a.hypotheses.front().id == "phi-carryover");
 }
+
+TEST_CASE("demo: c-parity equals nanoBragg.c, spec differs by the carry-over only, bundle audits clean") {
+  nbtest::TempDir dir;
+  const auto r = nbtest::run_tool("nbparity", {"demo", "--out", (dir / "out").string()});
+  CHECK_MESSAGE(r.exit_code == 0, r.out + r.err);
+  CHECK(r.out.find("expectations hold") != std::string::npos);
+  CHECK(r.out.find("audit clean") != std::string::npos);
+  fs::path bundle;
+  for (const auto& e : fs::directory_iterator(dir / "out/parity")) bundle = e.path();
+  const json m = json::parse(nbtest::read_file(bundle / "metrics.json"));
+  CHECK(m["expectations_hold"] == true);
+  int spec_rows = 0;
+  for (const auto& t : m["traces"]) {
+    if (t["test"] == "nbsim c-parity") CHECK(t["divergent"] == 0);
+    if (t["test"] == "nbsim spec") {
+      ++spec_rows;
+      CHECK(t["first_divergence"] == "rot_a_angstroms");
+      CHECK(t["only_phi_carryover"] == true);
+    }
+  }
+  CHECK(spec_rows == 2);
+  for (const auto& a : m["attribution"]) {
+    if (a["test"] == "nbsim spec") {
+      CHECK(a["attributed_share"].get<double>() == doctest::Approx(1.0).epsilon(1e-6));
+      CHECK(a["leading_hypothesis"] == "phi-carryover");
+    }
+  }
+  CHECK(nbtest::run_tool("nbbundle", {"audit", bundle.string()}).exit_code == 0);
+}

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(nbtrace::version()));
   auto run = setup_run(app, forwarded, recorded);
   auto matrix = setup_matrix(app);
+  auto demo = setup_demo(app);
   std::vector<std::string> reversed(front.rbegin(), front.rend());
   try {
     app.parse(reversed);
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   }
   return nbtrace::guarded_main("nbparity", [&] {
     if (app.got_subcommand("matrix")) return matrix();
+    if (app.got_subcommand("demo")) return demo();
     return run();
   });
 }

@@ -71,7 +71,11 @@ struct Attribution {
   double gap_rel = 0;  ///< gap / ref
   std::string step_channel;             ///< e.g. "PHI" (empty: no per-step lines)
   std::vector<AttributionStep> steps;
-  double ref_terms_over_total = 0;      ///< Σ ref terms / ref I_before_scaling
+  double ref_terms_over_total = 0;      ///< Σ ref terms / ref I_before_scaling (0: not all known)
+  double test_terms_over_total = 0;     ///< Σ test terms / test I_before_scaling (0: not all known)
+  /// A side whose per-step terms do not add up to its own I_before_scaling
+  /// (beyond 1%): the step shares are then not a decomposition of the gap.
+  bool terms_inconsistent = false;
   double attributed_share = 0;          ///< Σ known step shares
   std::optional<double> final_gap_rel;  ///< I_pixel_final, when both sides print it
   std::vector<FactorTerm> first_step_factors;  ///< F_cell, F_latt_a/b/c of the first step

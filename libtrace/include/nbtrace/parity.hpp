@@ -96,3 +96,21 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt);
 int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err);
 
 }  // namespace nbtrace
+
+namespace nbtrace {
+
+struct DemoOptions {
+  std::string example_dir;  ///< default: examples/demo_scaling of the source tree
+  std::string out_dir = "demo-out";
+  std::string nbsim;        ///< default: nbsim beside this tool
+};
+
+/// nbparity demo: on the embedded demo_scaling case, simulate the image and
+/// the traced pixels with nbsim in both modes; compare images and traces with
+/// nanoBragg.c's and the PyTorch port's; attribute each gap; keep it all as a
+/// sealed bundle, verify and audit it; print a short report. Returns 0 when
+/// every expectation of the demo holds (c-parity agrees with nanoBragg.c,
+/// spec mode differs only by the phi carry-over), else 3.
+int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err);
+
+}  // namespace nbtrace
