@@ -136,7 +136,7 @@ TEST_CASE("attribute: nbsim spec mode vs nanoBragg.c on supervisor_scaling puts 
 TEST_CASE("demo: c-parity equals nanoBragg.c, spec differs by the carry-over only, bundle audits clean") {
   nbtest::TempDir dir;
   const auto r = nbtest::run_tool("nbparity", {"demo", "--out", (dir / "out").string()});
-  CHECK_MESSAGE(r.exit_code == 0, r.out + r.err);
+  CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
   CHECK(r.out.find("expectations hold") != std::string::npos);
   CHECK(r.out.find("audit clean") != std::string::npos);
   fs::path bundle;
