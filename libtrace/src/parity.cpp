@@ -114,13 +114,17 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   record.start_utc = bundle::utc_now_iso();
   const auto t0 = std::chrono::steady_clock::now();
 
-  const std::vector<std::string> args = absolutize_inputs(opt.args);
+  Scratch scratch;
+  // Each program runs in its own scratch folder on copies of the inputs, so
+  // nothing it prints names a path of this machine.
+  for (const char* side : {"ref", "test"}) fs::create_directories(scratch.path() / side);
+  const std::vector<std::string> args = stage_inputs(opt.args, scratch.path() / "ref");
+  stage_inputs(opt.args, scratch.path() / "test");
   std::vector<std::string> test_args = args;
   if (!opt.mode.empty()) {
     test_args.insert(test_args.begin(), opt.mode);
     test_args.insert(test_args.begin(), "-mode");
   }
-  Scratch scratch;
   json metrics;
   metrics["tool"] = "nbparity run";
   metrics["version"] = std::string(version());
@@ -139,12 +143,14 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   std::vector<std::string> failures;
   for (const Side& s : sides) {
     const fs::path work = scratch.path() / s.name;
-    fs::create_directories(work);
+    const std::string image = std::string(s.name) + "_image.bin";
     std::vector<std::string> argv{s.bin};
-    const auto a = with_floatfile(s.args, bundle / (std::string(s.name) + "_image.bin"));
+    const auto a = with_floatfile(s.args, image);
     argv.insert(argv.end(), a.begin(), a.end());
     const RunOutcome r = run_program(argv, work, bundle / (std::string(s.name) + "_stdout.log"),
                                      bundle / (std::string(s.name) + "_stderr.log"));
+    std::error_code ec;
+    if (r.exit_code == 0) fs::copy_file(work / image, bundle / image, fs::copy_options::overwrite_existing, ec);
     out << s.name << ": " << s.bin << " exit " << r.exit_code << " in " << r.seconds << " s\n";
     metrics["programs"][s.name] = {{"binary", fs::path(s.bin).filename().string()}, {"exit_code", r.exit_code},
                                    {"runtime_s", r.seconds}};
@@ -211,7 +217,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
       const std::string name = pixel_name(p);
       for (const Side& s : sides) {
         std::vector<std::string> argv{s.bin};
-        auto a = with_floatfile(s.args, scratch.path() / "trace_image.bin");
+        auto a = with_floatfile(s.args, "trace_image.bin");
         a.push_back("-trace_pixel");
         a.push_back(std::to_string(p.slow));
         a.push_back(std::to_string(p.fast));

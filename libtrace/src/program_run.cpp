@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "nbtrace/error.hpp"
+
 extern char** environ;
 
 namespace nbtrace {
@@ -50,6 +52,23 @@ RunOutcome run_program(const std::vector<std::string>& argv, const fs::path& cwd
 
 /// Arguments that name input files, made absolute so each program can run
 /// in its own folder (and leave the caller's folder clean).
+std::vector<std::string> stage_inputs(const std::vector<std::string>& args, const fs::path& work_dir,
+                                      const fs::path& base) {
+  std::vector<std::string> out = absolutize_inputs(args, base);
+  static const char* kFileFlags[] = {"-mat", "-hkl", "-sourcefile", "-img", "-mask", "-stolfile", "-stol"};
+  for (std::size_t i = 0; i + 1 < out.size(); ++i) {
+    for (const char* f : kFileFlags) {
+      if (out[i] != f || out[i + 1].empty() || out[i + 1][0] != '/') continue;
+      const fs::path src(out[i + 1]);
+      std::error_code ec;
+      fs::copy_file(src, work_dir / src.filename(), fs::copy_options::overwrite_existing, ec);
+      if (ec) throw InputError(src.string() + ": cannot read input file: " + ec.message());
+      out[i + 1] = src.filename().string();
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args, const fs::path& base) {
   static const char* kFileFlags[] = {"-mat", "-hkl", "-sourcefile", "-img", "-mask", "-stolfile", "-stol"};
   std::vector<std::string> out = args;
@@ -75,7 +94,8 @@ std::vector<std::string> with_floatfile(const std::vector<std::string>& args, co
     out.push_back(args[i]);
   }
   out.push_back("-floatfile");
-  out.push_back(fs::absolute(floatfile).string());
+  out.push_back(floatfile.is_absolute() || floatfile.has_parent_path() ? fs::absolute(floatfile).string()
+                                                                       : floatfile.string());
   return out;
 }
 

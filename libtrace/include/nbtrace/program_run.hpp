@@ -24,6 +24,13 @@ RunOutcome run_program(const std::vector<std::string>& argv, const std::filesyst
 std::vector<std::string> absolutize_inputs(const std::vector<std::string>& args,
                                            const std::filesystem::path& base = {});
 
+/// Copies the input files the arguments name (resolved against `base`, default
+/// the current folder) into `work_dir` and returns the arguments naming the
+/// copies by their file names, so a program run in `work_dir` prints no path
+/// of this machine. Throws InputError when an input cannot be copied.
+std::vector<std::string> stage_inputs(const std::vector<std::string>& args, const std::filesystem::path& work_dir,
+                                      const std::filesystem::path& base = {});
+
 /// The arguments without the caller's -floatfile, ending with our own.
 std::vector<std::string> with_floatfile(const std::vector<std::string>& args, const std::filesystem::path& floatfile);
 
