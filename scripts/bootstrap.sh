@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ git
-  nlohmann-json3-dev libcli11-dev libboost-program-options-dev libssl-dev doctest-dev libfast-float-dev libpng-dev
+  nlohmann-json3-dev libcli11-dev libboost-program-options-dev libssl-dev doctest-dev libfast-float-dev libpng-dev libyaml-cpp-dev
 )
 
 missing=()

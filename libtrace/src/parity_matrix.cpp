@@ -11,10 +11,12 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <yaml-cpp/yaml.h>
 
 #include "nbtrace/atomic_file.hpp"
 #include "nbtrace/diff.hpp"
 #include "nbtrace/error.hpp"
+#include "nbtrace/numbers.hpp"
 #include "nbtrace/parity.hpp"
 #include "nbtrace/program_run.hpp"
 
@@ -94,14 +96,55 @@ std::string fmt(const char* spec, double v) {
   return buf;
 }
 
+/// A YAML document as JSON: plain scalars that read as numbers, booleans or
+/// null become those; quoted scalars stay strings.
+json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence: {
+      json a = json::array();
+      for (const auto& item : n) a.push_back(yaml_to_json(item));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      json o = json::object();
+      for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string v = n.Scalar();
+      if (n.Tag() == "!") return v;  // quoted
+      if (v == "true" || v == "True") return true;
+      if (v == "false" || v == "False") return false;
+      if (v == "null" || v == "~") return nullptr;
+      if (const auto d = parse_double(v)) {
+        const bool integral = v.find_first_of(".eEnN") == std::string::npos;
+        if (integral) return static_cast<std::int64_t>(*d);
+        return *d;
+      }
+      return v;
+    }
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
   json j;
-  try {
-    j = json::parse(read_text(path));
-  } catch (const json::parse_error& e) {
-    throw InputError(path + ": not valid JSON: " + e.what());
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".yaml" || ext == ".yml") {
+    try {
+      j = yaml_to_json(YAML::Load(read_text(path)));
+    } catch (const YAML::Exception& e) {
+      throw InputError(path + ": not valid YAML: " + e.what());
+    }
+  } else {
+    try {
+      j = json::parse(read_text(path));
+    } catch (const json::parse_error& e) {
+      throw InputError(path + ": not valid JSON: " + e.what());
+    }
   }
   if (!j.is_object() || !j.contains("cases") || !j["cases"].is_array()) {
     throw InputError(path + ": expected {\"golden_root\", \"defaults\", \"cases\": [...]}");

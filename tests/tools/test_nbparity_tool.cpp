@@ -104,6 +104,15 @@ TEST_CASE("matrix: spec mode on a carry-over case fails its traces (exit 3)") {
   CHECK(m["cases"][0]["pass"] == false);
   CHECK(m["cases"][0]["traces_divergent"].get<int>() >= 1);
   CHECK(m["cases"][1]["pass"] == true);  // one phi step: no carry-over
+  // The same cases as YAML.
+  nbtest::write_file(dir / "cases.yaml", "golden_root: \"" + (nbtest::shared_dir() / "golden").string() +
+                                             "\"\ndefaults:\n  trace_tolerance: 1e-9\ncases:\n"
+                                             "  - id: phi_osc_256\n    mode: spec\n  - id: simple_cubic_256\n");
+  const auto y = nbtest::run_tool("nbparity", {"matrix", (dir / "cases.yaml").string(), "--json", (dir / "y.json").string()});
+  CHECK(y.exit_code == 3);
+  const json ym = json::parse(nbtest::read_file(dir / "y.json"));
+  CHECK(ym["cases"][0]["pass"] == false);
+  CHECK(ym["cases"][1]["pass"] == true);  // c-parity, the default mode
   nbtest::write_file(dir / "bad.json", R"({"cases": [{"id": "x", "bogus": 1}]})");
   CHECK(nbtest::run_tool("nbparity", {"matrix", (dir / "bad.json").string()}).exit_code == 5);
 }
