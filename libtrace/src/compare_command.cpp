@@ -190,12 +190,6 @@ json common_json(const CompareCommonOptions& c) {
   return j;
 }
 
-std::string self_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : exe.parent_path().string();
-}
-
 }  // namespace
 
 std::optional<std::pair<std::size_t, std::size_t>> shape_from_run(const std::string& stdout_text,
@@ -250,11 +244,7 @@ int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::o
     if (const char* env = std::getenv("NB_C_BIN")) ref_bin = env;
   }
   if (ref_bin.empty()) throw UsageError("no reference program: give --ref-bin PATH or set NB_C_BIN");
-  std::string test_bin = opt.test_bin;
-  if (test_bin.empty()) {
-    const fs::path beside = fs::path(self_dir()) / "nbsim";
-    test_bin = fs::exists(beside) ? beside.string() : "nbsim";
-  }
+  const std::string test_bin = opt.test_bin.empty() ? sibling_tool("nbsim") : opt.test_bin;
   if (opt.args.empty()) throw UsageError("no simulator arguments after --");
   const fs::path dir = make_outdir(opt.common.outdir, shell_join(opt.args));
   const std::vector<std::string> args = absolutize_inputs(opt.args);

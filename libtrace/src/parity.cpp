@@ -42,30 +42,6 @@ std::vector<TracedPixel> worst_pixels(const image::Image& ref, const image::Imag
 
 namespace {
 
-/// A scratch folder for the programs' side outputs, removed afterwards.
-class Scratch {
- public:
-  Scratch() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("nbparity-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string self_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : exe.parent_path().string();
-}
-
 std::string pixel_name(const TracedPixel& p) { return "s" + std::to_string(p.slow) + "_f" + std::to_string(p.fast); }
 
 /// Arguments that are absolute paths of existing files, made relative to
@@ -90,11 +66,7 @@ json opt_num(const std::optional<double>& v) { return v && std::isfinite(*v) ? j
 int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err) {
   if (opt.ref_bin.empty()) throw UsageError("--ref-bin is required");
   if (opt.args.empty()) throw UsageError("no simulator arguments after --");
-  std::string test_bin = opt.test_bin;
-  if (test_bin == "nbsim") {
-    const fs::path beside = fs::path(self_dir()) / "nbsim";
-    if (fs::exists(beside)) test_bin = beside.string();
-  }
+  const std::string test_bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
   DiffOptions dopt;
   if (!opt.tolerances_file.empty()) {
     const PolicyFile p = load_policy_file(opt.tolerances_file);
@@ -114,7 +86,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   record.start_utc = bundle::utc_now_iso();
   const auto t0 = std::chrono::steady_clock::now();
 
-  Scratch scratch;
+  ScratchDir scratch;
   // Each program runs in its own scratch folder on copies of the inputs, so
   // nothing it prints names a path of this machine.
   for (const char* side : {"ref", "test"}) fs::create_directories(scratch.path() / side);
@@ -160,12 +132,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   if (failures.empty()) {
     std::size_t fast = 0, slow = 0;
     {
-      const std::string text = [&] {
-        std::ifstream in(bundle / "ref_stdout.log");
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-      }();
+      const std::string text = read_text_file(bundle / "ref_stdout.log");
       std::smatch m;
       static const std::regex kPixels(R"(\((\d+)x(\d+) pixels\))");
       if (std::regex_search(text, m, kPixels)) {
@@ -230,10 +197,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
       if (!failures.empty()) break;
       // Named as seen from diffs/, so the reports stay relocatable.
       auto load = [&](const std::string& file) {
-        std::ifstream in(bundle / "traces" / file, std::ios::binary);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        return parse_trace(ss.str(), "../traces/" + file);
+        return parse_trace(read_text_file(bundle / "traces" / file), "../traces/" + file);
       };
       const Trace rt = load("ref_" + name + ".log");
       const Trace tt = load("test_" + name + ".log");

@@ -28,20 +28,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw InputError(p.string() + ": cannot read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string self_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : exe.parent_path().string();
-}
-
 std::string fmt(const char* spec, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, spec, v);
@@ -58,30 +44,13 @@ const std::set<std::string>& carryover_fields() {
   return s;
 }
 
-class Scratch {
- public:
-  Scratch() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("nbparity-demo-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 }  // namespace
 
 int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
-  const fs::path example = opt.example_dir.empty() ? fs::path(self_dir()) / "../../examples/demo_scaling" : fs::path(opt.example_dir);
+  const fs::path example = opt.example_dir.empty() ? tool_dir() / "../../examples/demo_scaling" : fs::path(opt.example_dir);
   if (!fs::exists(example / "case.json")) throw InputError((example / "case.json").string() + ": no example case here (use --example DIR)");
-  const std::string nbsim = opt.nbsim.empty() ? (fs::path(self_dir()) / "nbsim").string() : opt.nbsim;
-  const json spec = json::parse(read_text(example / "case.json"));
+  const std::string nbsim = opt.nbsim.empty() ? sibling_tool("nbsim") : opt.nbsim;
+  const json spec = json::parse(read_text_file(example / "case.json"));
   std::vector<std::string> args = spec.at("image_command").get<std::vector<std::string>>();
   args.erase(args.begin());
   args = absolutize_inputs(args, example);
@@ -106,7 +75,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   record.git = bundle::git_state(record.cwd);
   record.start_utc = bundle::utc_now_iso();
   const auto t0 = std::chrono::steady_clock::now();
-  Scratch scratch;
+  ScratchDir scratch("nbparity-demo-");
   fs::create_directories(bundle / "traces");
   fs::create_directories(bundle / "diffs");
   fs::create_directories(bundle / "attribution");
@@ -138,7 +107,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
     const RunOutcome r = run_program(argv, scratch.path(), scratch.path() / "stdout.log", scratch.path() / "stderr.log");
     if (r.exit_code != 0) {
       throw std::runtime_error("nbsim (" + what + ") exited " + std::to_string(r.exit_code) + ": " +
-                               read_text(scratch.path() / "stderr.log").substr(0, 400));
+                               read_text_file(scratch.path() / "stderr.log").substr(0, 400));
     }
     return r.seconds;
   };
@@ -197,7 +166,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   for (const auto& t : spec.at("traces")) {
     const TracedPixel p{t.at("spixel").get<int>(), t.at("fpixel").get<int>()};
     const std::string px = "s" + std::to_string(p.slow) + "_f" + std::to_string(p.fast);
-    auto load = [&](const std::string& file) { return parse_trace(read_text(bundle / "traces" / file), "../traces/" + file); };
+    auto load = [&](const std::string& file) { return parse_trace(read_text_file(bundle / "traces" / file), "../traces/" + file); };
     const Trace c = load(t.at("file").get<std::string>());
     struct Pair {
       std::string label, file, key;

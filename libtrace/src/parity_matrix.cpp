@@ -27,14 +27,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw InputError(p.string() + ": cannot read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void read_thresholds(const json& j, CaseThresholds& t, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": thresholds must be an object");
   for (const auto& [k, v] : j.items()) {
@@ -64,30 +56,6 @@ void read_thresholds(const json& j, CaseThresholds& t, const std::string& where)
       throw InputError(where + ": unknown key '" + k + "'");
     }
   }
-}
-
-/// An unused folder under the system temporary folder, removed on exit.
-class Scratch {
- public:
-  Scratch() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("nbparity-case-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string self_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : exe.parent_path().string();
 }
 
 std::string fmt(const char* spec, double v) {
@@ -135,13 +103,13 @@ std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
   const std::string ext = fs::path(path).extension().string();
   if (ext == ".yaml" || ext == ".yml") {
     try {
-      j = yaml_to_json(YAML::Load(read_text(path)));
+      j = yaml_to_json(YAML::Load(read_text_file(path)));
     } catch (const YAML::Exception& e) {
       throw InputError(path + ": not valid YAML: " + e.what());
     }
   } else {
     try {
-      j = json::parse(read_text(path));
+      j = json::parse(read_text_file(path));
     } catch (const json::parse_error& e) {
       throw InputError(path + ": not valid JSON: " + e.what());
     }
@@ -179,18 +147,17 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   try {
     const fs::path golden = c.golden;
-    const json spec = json::parse(read_text(golden / "case.json"));
+    const json spec = json::parse(read_text_file(golden / "case.json"));
     std::vector<std::string> args = spec.at("image_command").get<std::vector<std::string>>();
     args.erase(args.begin());  // the program name
     args = absolutize_inputs(args, golden);
     const std::size_t fast = spec.at("fpixels").get<std::size_t>();
     const std::size_t slow = spec.at("spixels").get<std::size_t>();
-    std::string test_bin = opt.test_bin;
-    if (test_bin == "nbsim" && fs::exists(fs::path(self_dir()) / "nbsim")) test_bin = (fs::path(self_dir()) / "nbsim").string();
+    const std::string test_bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
     std::vector<std::string> test_args{"-mode", c.thresholds.mode};
     test_args.insert(test_args.end(), args.begin(), args.end());
 
-    Scratch scratch;
+    ScratchDir scratch("nbparity-case-");
     auto run = [&](const std::string& bin, const std::vector<std::string>& a, const fs::path& floatfile,
                    const fs::path& out_file) {
       std::vector<std::string> argv{bin};
@@ -199,7 +166,7 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
       const RunOutcome o = run_program(argv, scratch.path(), out_file, scratch.path() / "stderr.log");
       if (o.exit_code != 0) {
         throw std::runtime_error(fs::path(bin).filename().string() + " exited " + std::to_string(o.exit_code) + ": " +
-                                 read_text(scratch.path() / "stderr.log").substr(0, 300));
+                                 read_text_file(scratch.path() / "stderr.log").substr(0, 300));
       }
     };
     fs::path ref_image = golden / "image.bin";

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -97,6 +98,37 @@ std::vector<std::string> with_floatfile(const std::vector<std::string>& args, co
   out.push_back(floatfile.is_absolute() || floatfile.has_parent_path() ? fs::absolute(floatfile).string()
                                                                        : floatfile.string());
   return out;
+}
+
+ScratchDir::ScratchDir(const std::string& prefix) {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() / (prefix + std::to_string(rd()) + std::to_string(rd()));
+  fs::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+fs::path tool_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+std::string sibling_tool(const std::string& name) {
+  const fs::path beside = tool_dir() / name;
+  std::error_code ec;
+  return fs::exists(beside, ec) ? beside.string() : name;
+}
+
+std::string read_text_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw InputError(p.string() + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace nbtrace

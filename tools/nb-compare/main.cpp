@@ -34,17 +34,7 @@ void add_common(CLI::App& app, nbtrace::CompareCommonOptions& c, std::vector<std
 
 int main(int argc, char** argv) {
   // Everything after the first "--" goes to the simulators unchanged.
-  std::vector<std::string> front;
-  std::vector<std::string> forwarded;
-  bool after = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (!after && a == "--") {
-      after = true;
-      continue;
-    }
-    (after ? forwarded : front).push_back(a);
-  }
+  const auto [front, forwarded] = nbtrace::split_at_double_dash(argc, argv);
 
   CLI::App app{
       "nb-compare: run two nanoBragg implementations with the same arguments (or take two float images) and compare "

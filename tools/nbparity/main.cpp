@@ -8,16 +8,7 @@
 
 int main(int argc, char** argv) {
   // Everything after the first "--" goes to the simulators unchanged.
-  std::vector<std::string> front, forwarded;
-  bool after = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (!after && a == "--") {
-      after = true;
-      continue;
-    }
-    (after ? forwarded : front).push_back(a);
-  }
+  const auto [front, forwarded] = nbtrace::split_at_double_dash(argc, argv);
   std::vector<std::string> recorded{"nbparity"};
   recorded.insert(recorded.end(), argv + 1, argv + argc);
 

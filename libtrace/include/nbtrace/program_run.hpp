@@ -34,4 +34,28 @@ std::vector<std::string> stage_inputs(const std::vector<std::string>& args, cons
 /// The arguments without the caller's -floatfile, ending with our own.
 std::vector<std::string> with_floatfile(const std::vector<std::string>& args, const std::filesystem::path& floatfile);
 
+/// A fresh folder under the system temporary folder, removed with everything
+/// in it when the object goes away.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix = "nbparity-");
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The folder of the running executable (where its sibling tools are).
+std::filesystem::path tool_dir();
+
+/// `name` beside the running executable when it exists there, else `name`
+/// (looked up on PATH when run).
+std::string sibling_tool(const std::string& name);
+
+/// A whole file as text; throws InputError naming it when unreadable.
+std::string read_text_file(const std::filesystem::path& p);
+
 }  // namespace nbtrace

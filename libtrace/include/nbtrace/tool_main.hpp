@@ -2,7 +2,10 @@
 // The one place tools turn exceptions into exit codes (see error.hpp).
 #include <exception>
 #include <iostream>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "nbtrace/error.hpp"
 
@@ -25,6 +28,22 @@ int guarded_main(std::string_view tool, Body&& body) {
     std::cerr << tool << ": error: " << e.what() << "\n";
     return exit_code::failure;
   }
+}
+
+/// argv[1..] split at the first "--": the tool's own arguments, and the
+/// ones it forwards unchanged (a simulator's).
+inline std::pair<std::vector<std::string>, std::vector<std::string>> split_at_double_dash(int argc, char** argv) {
+  std::pair<std::vector<std::string>, std::vector<std::string>> parts;
+  bool after = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (!after && a == "--") {
+      after = true;
+      continue;
+    }
+    (after ? parts.second : parts.first).push_back(a);
+  }
+  return parts;
 }
 
 }  // namespace nbtrace
