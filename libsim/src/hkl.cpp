@@ -60,15 +60,22 @@ HklGrid load_hkl_text(const std::filesystem::path& path, double default_F) {
     std::string tok;
     double v[4];
     int n = 0;
+    std::string bad;  // the first token of h k l F that is not a number
     while (n < 4 && tokens >> tok) {
       auto d = nbtrace::parse_double(tok);
-      if (!d) break;
+      if (!d) {
+        bad = tok;
+        break;
+      }
       v[n++] = *d;
     }
     if (n == 0 && line.find_first_not_of(" \t\r\f\v") == std::string::npos) continue;  // blank
+    if (!bad.empty())
+      throw nbtrace::InputError(path.string() + ":" + std::to_string(line_no) + ": '" + bad +
+                                "' is not a number (expected 'h k l F')");
     if (n < 4)
       throw nbtrace::InputError(path.string() + ":" + std::to_string(line_no) +
-                                ": expected 'h k l F' (four numbers)");
+                                ": expected 'h k l F' (four numbers), got " + std::to_string(n));
     // Index i of the reference's warning counts entries read so far.
     const char* axis[3] = {"h", "k", "l"};
     for (int i = 0; i < 3; ++i) {

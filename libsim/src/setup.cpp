@@ -93,8 +93,9 @@ struct TraceSink {
 };
 
 /// The reference's rules for a sampled range given any of count, range and
-/// step (phi uses its own rules, below). `half_open` selects step =
-/// range/count (thickness) instead of range/(count-1).
+/// step (phi uses its own rules, below). `thickness` selects the
+/// reference's thickness rule for a lone range: 2 steps of range/2 (the
+/// spec and the angles: 2 steps of range).
 void resolve_steps(int& steps, double& range, double& step, double count_only_range, bool thickness) {
   if (steps <= 0) {
     if (range < 0.0) {
@@ -374,9 +375,22 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   if (bm.flux != 0.0 && bm.exposure > 0.0 && bm.beamsize >= 0)
     bm.fluence = bm.flux * bm.exposure / bm.beamsize / bm.beamsize;
   if (bm.beamsize >= 0) {
-    if (bm.beamsize < cr.sample_y) cr.sample_y = bm.beamsize;
-    if (bm.beamsize < cr.sample_z) cr.sample_z = bm.beamsize;
+    // The beam only lights this much of the crystal (reference wording).
+    if (bm.beamsize < cr.sample_y) {
+      log.push_back("WARNING: clipping sample (" + fmt_g(cr.sample_y) + " m high) with beam (" + fmt_g(bm.beamsize) +
+                    " m)");
+      cr.sample_y = bm.beamsize;
+    }
+    if (bm.beamsize < cr.sample_z) {
+      log.push_back("WARNING: clipping sample (" + fmt_g(cr.sample_z) + " m wide) with beam (" + fmt_g(bm.beamsize) +
+                    " m)");
+      cr.sample_z = bm.beamsize;
+    }
   }
+  // The flux consistent with the fluence actually used (reported only).
+  if (bm.exposure > 0.0) bm.flux = bm.fluence / bm.exposure * bm.beamsize * bm.beamsize;
+  out.fluence = bm.fluence;
+  out.flux = bm.flux;
 
   // ---- beam centre defaults (m).
   double Fclose = kNotGiven, Sclose = kNotGiven, Fbeam = kNotGiven, Sbeam = kNotGiven;
@@ -486,7 +500,12 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   resolve_steps(bm.hdivsteps, bm.hdivrange, bm.hdivstep, 1.0, false);
   resolve_steps(bm.vdivsteps, bm.vdivrange, bm.vdivstep, 1.0, false);
   resolve_steps(bm.dispsteps, bm.dispersion, bm.dispstep, 1.0, false);
-  resolve_steps(d.thicksteps, d.thick, d.thickstep, 0.5e-6, true);
+  // nanoBragg starts the thickness at 0, not "not given", so -thicksteps or
+  // -detector_thickstep alone never switch absorption on there, and a lone
+  // thickness gets 2 layers of half its size; the spec resolves thickness
+  // like the other ranges (C-PARITY-008).
+  if (parity && d.thick < 0.0) d.thick = 0.0;
+  resolve_steps(d.thicksteps, d.thick, d.thickstep, 0.5e-6, parity);
   if (d.thick > 0.0 && d.mu < 0.0) {
     d.mu = 1.0 / d.thick;
     log.push_back("WARNING: setting detector attenuation depth to " + fmt_g(d.mu) + " m");
@@ -778,13 +797,16 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   p.water_size = cr.water_size;
   p.hkl = out.hkl.view(cr.default_F);
   p.interpolate = interpolate != 0;
+  p.interp_stop_default_F = !parity;
+  out.rmsd_counts_masked = parity;
   p.phi_carry = parity;
   // The first pixel the reference renders: the first unmasked one of the ROI.
   p.first_spixel = roi_smin;
   p.first_fpixel = roi_fmin;
   if (!d.mask.empty()) {
     if (d.mask_fpixels != fpixels || d.mask_spixels != spixels)
-      throw nbtrace::UsageError("the -mask image is " + std::to_string(d.mask_fpixels) + "x" +
+      throw nbtrace::UsageError((d.mask_file.empty() ? std::string() : d.mask_file + ": ") + "the -mask image is " +
+                                std::to_string(d.mask_fpixels) + "x" +
                                 std::to_string(d.mask_spixels) + " pixels but the detector " +
                                 std::to_string(fpixels) + "x" + std::to_string(spixels));
     out.mask = d.mask;

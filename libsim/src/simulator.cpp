@@ -153,7 +153,7 @@ void launch_cpu(const KernelParams& p, float* image, double* row_omega, int thre
 }
 
 ImageStats compute_stats(const KernelParams& p, const std::vector<float>& image,
-                         const std::vector<double>& row_omega) {
+                         const std::vector<double>& row_omega, bool rmsd_counts_masked) {
   ImageStats st;
   double sum = 0, sumsqr = 0;
   long n = 0;
@@ -161,7 +161,7 @@ ImageStats compute_stats(const KernelParams& p, const std::vector<float>& image,
     for (int f = 0; f < p.fpixels; ++f) {
       if (!in_roi(p, s, f)) continue;
       const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
-      // Masked pixels do not count here, but do in rmsd below (reference behaviour).
+      // Masked pixels do not count here (in c-parity they do in rmsd below).
       if (p.mask && p.mask[i] == 0) continue;
       const float v = image[i];
       if (v > st.max_I) {
@@ -187,7 +187,9 @@ ImageStats compute_stats(const KernelParams& p, const std::vector<float>& image,
   for (int s = 0; s < p.spixels; ++s) {
     for (int f = 0; f < p.fpixels; ++f) {
       if (!in_roi(p, s, f)) continue;
-      const double t = image[static_cast<std::size_t>(s) * p.fpixels + f] - st.mean;
+      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
+      if (!rmsd_counts_masked && p.mask && p.mask[i] == 0) continue;
+      const double t = image[i] - st.mean;
       dev += t * t;
       ++m;
     }
@@ -222,7 +224,7 @@ SimulationResult run_simulation(PreparedSimulation& sim, int threads, const Prog
       break;
     }
   }
-  r.stats = compute_stats(p, r.image, row_omega);
+  r.stats = compute_stats(p, r.image, row_omega, sim.rmsd_counts_masked);
   return r;
 }
 

@@ -83,7 +83,12 @@ SmvFrame read_smv(const std::string& path) {
   f.height = static_cast<int>(smv_value(f.header, "SIZE2"));
   if (f.width <= 0 || f.height <= 0) throw nbtrace::InputError(path + ": no SIZE1/SIZE2 in the SMV header");
   const std::size_t n = static_cast<std::size_t>(f.width) * f.height;
-  if (data.size() < header_size + 2 * n) throw nbtrace::InputError(path + ": SMV image is truncated");
+  if (data.size() < header_size + 2 * n)
+    throw nbtrace::InputError(path + ": SMV image is truncated: its header (HEADER_BYTES=" +
+                              std::to_string(header_size) + ", SIZE1=" + std::to_string(f.width) + ", SIZE2=" +
+                              std::to_string(f.height) + ") needs " + std::to_string(header_size + 2 * n) +
+                              " bytes, the file has " + std::to_string(data.size()));
+  f.path = path;
   f.pixels.resize(n);
   std::memcpy(f.pixels.data(), data.data() + header_size, 2 * n);
   return f;
@@ -113,6 +118,7 @@ void apply_smv_header(SimConfig& config, const SmvFrame& frame, bool is_mask) {
     d.mask = frame.pixels;
     d.mask_fpixels = frame.width;
     d.mask_spixels = frame.height;
+    d.mask_file = frame.path;
   }
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -262,4 +263,28 @@ TEST_CASE("c-parity carry-over starts at the first pixel whose phi loop runs (-d
   const auto roi = simtest::read_floats(work / "roi.bin");
   for (int s = s0; s < 64; ++s)
     for (int f = f0; f < 64; ++f) REQUIRE(roi[static_cast<std::size_t>(s) * 64 + f] == full[static_cast<std::size_t>(s) * 64 + f]);
+}
+
+TEST_CASE("-mosaic synonyms; -source_distance does not change the image") {
+  nbtest::TempDir work;
+  auto image = [&](std::vector<std::string> extra, const std::string& out) {
+    extra.insert(extra.end(), {"-default_F", "10", "-mosaic_dom", "3", "-floatfile", out});
+    const auto r = nbtest::run_tool("nbsim", with(extra), work.path());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return nbtest::read_file(work / out);
+  };
+  const std::string mosaic = image({"-mosaic", "2"}, "a.bin");
+  CHECK(image({"-mosaici", "2"}, "b.bin") == mosaic);
+  CHECK(image({"-mosaic_spr", "2"}, "c.bin") == mosaic);
+  CHECK(image({"-mosaic", "0.5"}, "d.bin") != mosaic);
+  // Generated sources are unit directions: the distance cancels (up to
+  // the rounding of the normalisation).
+  image({"-mosaic", "2", "-divergence", "1", "-divsteps", "3", "-source_distance", "500"}, "e.bin");
+  image({"-mosaic", "2", "-divergence", "1", "-divsteps", "3"}, "f.bin");
+  const auto near = simtest::read_floats(work / "e.bin"), far = simtest::read_floats(work / "f.bin");
+  REQUIRE(near.size() == far.size());
+  const float peak = *std::max_element(far.begin(), far.end());
+  REQUIRE(peak > 0);
+  for (std::size_t i = 0; i < far.size(); ++i) REQUIRE(std::fabs(near[i] - far[i]) <= 1e-5f * peak);
 }

@@ -146,7 +146,7 @@ std::vector<Flag> flag_table() {
   num1({"sample_thick", "sample_x", "xtal_thick", "xtal_x"}, "crystal size along a (mm)", [](SimConfig& c, double v) { c.crystal.sample_x = v / 1000; });
   num1({"sample_width", "sample_y", "xtal_width", "xtal_y", "width"}, "crystal size along b (mm)", [](SimConfig& c, double v) { c.crystal.sample_y = v / 1000; });
   num1({"sample_height", "sample_z", "xtal_height", "xtal_z", "height"}, "crystal size along c (mm)", [](SimConfig& c, double v) { c.crystal.sample_z = v / 1000; });
-  num1({"mosaic", "mosaic_spread", "mosaicity"}, "isotropic mosaic spread (degrees)", [](SimConfig& c, double v) { c.crystal.mosaic_spread = v / kRTD; });
+  num1({"mosaic", "mosaici", "mosaic_spr", "mosaic_spread", "mosaicity"}, "isotropic mosaic spread (degrees)", [](SimConfig& c, double v) { c.crystal.mosaic_spread = v / kRTD; });
   int1({"mosaic_domains", "mosaic_dom"}, "mosaic domains", [](SimConfig& c, int v) { c.crystal.mosaic_domains = v; });
 
   // ---- beam.
@@ -173,6 +173,10 @@ std::vector<Flag> flag_table() {
   int1({"divsteps"}, "divergence steps in both directions", [](SimConfig& c, int v) { c.beam.hdivsteps = c.beam.vdivsteps = v; });
   flag({"round_div"}, "cut the divergence grid to an ellipse (default)", [](SimConfig& c) { c.beam.round_div = true; });
   flag({"square_div"}, "full divergence grid", [](SimConfig& c) { c.beam.round_div = false; });
+  // Commented out in nanoBragg.c; kept for the spec. Source directions are
+  // normalised, so the distance never changes the image.
+  num1({"source_distance"}, "distance of the source (mm, default 10 m; no effect on the image)",
+       [](SimConfig& c, double v) { c.beam.source_distance = v / 1000.0; });
 
   // ---- detector.
   auto custom = [](SimConfig& c) { c.detector.convention = Convention::custom; };
@@ -275,7 +279,7 @@ std::vector<Flag> flag_table() {
   ignored({"printout"}, 0, "is ignored");
   ignored({"printout_pixel"}, 2, "is ignored");
   ignored({"coherent"}, 0, "has no effect in nanoBragg either");
-  num1({"density", "sample_density"}, "has no effect on the image", [](SimConfig&, double) {});
+  num1({"density", "sample_density", "sample_den"}, "has no effect on the image", [](SimConfig&, double) {});
   num1({"MW", "molecular_weight"}, "has no effect on the image", [](SimConfig&, double) {});
   str1({"sourcefile"}, "beam sources: lines X Y Z weight lambda (m, -, m)", [](SimConfig& c, const std::string& v) { c.beam.source_file = v; });
   // Read before every other flag (see parse_command_line), as nanoBragg does.

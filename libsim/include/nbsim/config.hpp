@@ -50,8 +50,9 @@ struct DetectorConfig {
   /// Pixels to render: non-zero entries of an SMV mask (-mask); empty: all.
   std::vector<std::uint16_t> mask;
   int mask_fpixels = 0, mask_spixels = 0;
+  std::string mask_file;  ///< where the mask came from, for messages
   double mu = -1;            ///< sensor attenuation 1/m; <0 not given
-  double thick = 0;          ///< sensor thickness m
+  double thick = -1;         ///< sensor thickness m; <0 not given
   double thickstep = -1;     ///< m
   int thicksteps = -1;
 };

@@ -130,6 +130,10 @@ struct KernelParams {
   /// it use nearest-neighbour look-up. Found by a first pass over the image.
   long interp_stop_pixel = kNeverStops;
   int interp_stop_eval = 0;
+  /// spec: the evaluation that stops interpolation takes default_F
+  /// (AT-STR-002); c-parity: nearest neighbour, as the reference's
+  /// fall-through does (C-PARITY-007).
+  bool interp_stop_default_F = false;
 
   /// c-parity: at a phi step with phi = 0 keep the orientation left by the
   /// previous sub-path (C-PARITY-001). The first pixel of the run starts
@@ -299,8 +303,10 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
                   p.interpolate && (pixel_index < p.interp_stop_pixel ||
                                     (pixel_index == p.interp_stop_pixel && evaluation < p.interp_stop_eval));
               if (!interpolating || !p.hkl.tricubic_at(h, k, l, F_cell)) {
+                const bool stopping = interpolating ? out.first_outside_eval < 0
+                                                    : (pixel_index == p.interp_stop_pixel && evaluation == p.interp_stop_eval);
                 if (interpolating && out.first_outside_eval < 0) out.first_outside_eval = evaluation;
-                F_cell = p.hkl.nearest(h0, k0, l0);
+                F_cell = (stopping && p.interp_stop_default_F) ? p.hkl.default_F : p.hkl.nearest(h0, k0, l0);
               }
               ++evaluation;
               if constexpr (Rec::active) {

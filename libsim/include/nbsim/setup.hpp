@@ -40,6 +40,9 @@ struct PreparedSimulation {
   double detsize_f = 0, detsize_s = 0, lambda0 = 0;
   double phi0 = 0, osc = 0, twotheta = 0;  ///< rad, for image headers
   int auto_oversample = 0;  ///< 0 when the user gave -oversample
+  bool rmsd_counts_masked = false;  ///< c-parity statistics (C-PARITY-009)
+  double fluence = 0;  ///< photons/m^2, after -flux/-exposure/-beamsize
+  double flux = 0;     ///< photons/s consistent with that fluence (when exposure > 0)
 
   std::vector<std::string> log;             ///< informational lines for stdout
   std::vector<TraceLine> geometry_trace;    ///< set-up values printed with a trace

@@ -40,8 +40,10 @@ void launch_cpu(const KernelParams& params, float* image, double* row_omega, int
 /// stops (sim.params.interp_stop_*), so later traces see the same state.
 SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress = {});
 
+/// Over the ROI's unmasked pixels; `rmsd_counts_masked` keeps the
+/// reference's rmsd, whose second pass has no mask test (C-PARITY-009).
 ImageStats compute_stats(const KernelParams& params, const std::vector<float>& image,
-                         const std::vector<double>& row_omega);
+                         const std::vector<double>& row_omega, bool rmsd_counts_masked = false);
 
 /// TRACE_CPP lines for one pixel: TRACE_CONFIG, the per-sub-path fields,
 /// TRACE_CPP_PHI per phi step and the final scaling, numbers %.17g.

@@ -12,6 +12,7 @@ namespace nbsim {
 
 /// An SMV file read back: its header text and its 16-bit pixels.
 struct SmvFrame {
+  std::string path;  ///< for messages
   std::string header;
   int width = 0, height = 0;
   std::vector<std::uint16_t> pixels;  ///< width*height, fast-major
