@@ -8,6 +8,10 @@
 #   scripts/gpu-check.sh            # build in build-gpu/, logs in $OUT or build-gpu/gpu-check/
 #   NB_GPU_SKIP_BUILD=1 scripts/gpu-check.sh   # use build-gpu/ as it is (built elsewhere)
 #
+# The golden cases are read from ../shared or ./shared. On a lent device
+# machine that receives only the working tree, copy them in first
+# (cp -r ../shared/golden shared/golden: about 20 MB) so shared/ travels.
+#
 # Environment: NB_GPU_BUILD_DIR (default build-gpu), NB_CUDA_ARCH (default
 # "80;90"), NB_SHARED_DIR (default ../shared or ./shared, whichever holds
 # golden/), NB_JOBS (default all cores).
@@ -91,7 +95,9 @@ done
 echo
 echo "float32: not implemented yet (-dtype float32 is refused)."
 echo "CUDA tests: exit $rc; error tests: exit $rc_err; total $(( $(date +%s) - start )) s; logs in $logs"
-if [ "$rc" -ne 0 ]; then
+if [ "$rc" -eq 77 ]; then
+  echo "gpu-check: the CUDA tests SKIPPED: $(grep -m1 '^SKIPPED' "$logs/cuda-tests.log")"
+elif [ "$rc" -ne 0 ]; then
   echo "--- failures (tail of $logs/cuda-tests.log)"
   grep -v '^CUDA_VS_CPU\|^GPU_BENCH' "$logs/cuda-tests.log" | tail -40
 fi

@@ -22,8 +22,10 @@ bool require_gpu(const char* what) {
   const nbsim::CudaDeviceInfo info = nbsim::cuda_device_info();
   if (info.available) return true;
   ++nbtest::skipped_count();
-  MESSAGE("SKIPPED (" << what << "): " << info.reason << "; GPU tests need a CUDA build and a GPU");
-  std::cerr << "SKIPPED (" << what << "): " << info.reason << "; GPU tests need a CUDA build and a GPU\n";
+  const std::string line =
+      std::string("SKIPPED (") + what + "): " + info.reason + "; GPU tests need a CUDA build and a GPU";
+  MESSAGE(line);
+  std::cerr << line << "\n";
   return false;
 }
 
