@@ -9,6 +9,7 @@
 
 #include "nbtrace/atomic_file.hpp"
 #include "nbtrace/error.hpp"
+#include "nbsim/cuda.hpp"
 #include "nbsim/setup.hpp"
 #include "nbsim/simulator.hpp"
 #include "nbsim/smv.hpp"
@@ -39,6 +40,10 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   require_writable_folder(config.output.noisefile);
   require_writable_folder(config.output.pgmfile);
 
+  // The device is checked before anything (even the Fdump.bin cache) is written.
+  if (config.device == Device::cuda) require_cuda(config.dtype);
+  else if (config.dtype != DType::float64) throw nbtrace::UsageError("-dtype float32 needs -device cuda");
+
   PreparedSimulation sim;
   prepare_simulation(config, sim);
   const bool quiet = config.output.quiet;
@@ -53,7 +58,12 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
       if (done == total) err << "\n";
     };
   }
-  const SimulationResult result = run_simulation(sim, config.threads, progress);
+  CudaRunInfo cuda;
+  const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda)
+                                                                 : run_simulation(sim, config.threads, progress);
+  if (!quiet && config.device == Device::cuda)
+    out << "CUDA device: " << cuda.device << " (float64); pixel kernels "
+        << printf_g("%.3f ms, GPU total %.3f ms\n", cuda.kernel_ms, cuda.total_ms);
   if (!quiet && sim.params.interp_stop_pixel != kNeverStops)
     out << "WARNING: out of range for three point interpolation at pixel (spixel="
         << sim.params.interp_stop_pixel / sim.params.fpixels << ", fpixel=" << sim.params.interp_stop_pixel % sim.params.fpixels

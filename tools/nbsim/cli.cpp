@@ -95,6 +95,16 @@ std::vector<Flag> flag_table() {
     if (v < 0) throw nbtrace::UsageError("-nthreads must be >= 0");
     c.threads = v;
   });
+  str1({"device"}, "cpu (default) or cuda: compute the pixels on the GPU", [](SimConfig& c, const std::string& v) {
+    if (v == "cpu") c.device = nbsim::Device::cpu;
+    else if (v == "cuda" || v == "gpu") c.device = nbsim::Device::cuda;
+    else throw nbtrace::UsageError("-device: expected 'cpu' or 'cuda', got '" + v + "'");
+  });
+  str1({"dtype"}, "float64 (default) or float32 (-device cuda only)", [](SimConfig& c, const std::string& v) {
+    if (v == "float64" || v == "double") c.dtype = nbsim::DType::float64;
+    else if (v == "float32" || v == "float") c.dtype = nbsim::DType::float32;
+    else throw nbtrace::UsageError("-dtype: expected 'float64' or 'float32', got '" + v + "'");
+  });
   str1({"trace_file"}, "write traces to this file instead of stdout", [](SimConfig& c, const std::string& v) { c.output.trace_file = v; });
   flag({"quiet"}, "print only the statistics lines", [](SimConfig& c) { c.output.quiet = true; });
   flag({"help", "h"}, "this help", [](SimConfig&) {});

@@ -23,6 +23,11 @@ enum class Pivot { sample, beam };
 /// documented quirks of nanoBragg.c (see docs/c-parity.md).
 enum class Mode { spec, c_parity };
 
+/// Where the pixels are computed: the CPU launcher or the CUDA kernel
+/// (same NB_HD physics). float32 is the GPU's fast mode.
+enum class Device { cpu, cuda };
+enum class DType { float64, float32 };
+
 struct DetectorConfig {
   Convention convention = Convention::mosflm;
   Pivot pivot = Pivot::beam;            ///< as the flags leave it (last one wins)
@@ -142,6 +147,8 @@ struct SimConfig {
   SamplingConfig sampling;
   OutputConfig output;
   int threads = 0;  ///< 0: all hardware threads
+  Device device = Device::cpu;
+  DType dtype = DType::float64;
   std::string fdump_file = "Fdump.bin";  ///< structure-factor cache, relative to the working folder
 };
 
