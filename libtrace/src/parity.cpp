@@ -44,21 +44,6 @@ namespace {
 
 std::string pixel_name(const TracedPixel& p) { return "s" + std::to_string(p.slow) + "_f" + std::to_string(p.fast); }
 
-/// Arguments that are absolute paths of existing files, made relative to
-/// `base`: a bundle must not carry this machine's paths.
-std::vector<std::string> relativize(const std::vector<std::string>& argv, const fs::path& base) {
-  std::vector<std::string> out;
-  for (const std::string& a : argv) {
-    std::error_code ec;
-    if (!a.empty() && a[0] == '/' && fs::exists(a, ec)) {
-      out.push_back(fs::path(a).lexically_relative(base).generic_string());
-    } else {
-      out.push_back(a);
-    }
-  }
-  return out;
-}
-
 json opt_num(const std::optional<double>& v) { return v && std::isfinite(*v) ? json(*v) : json(nullptr); }
 
 }  // namespace
@@ -81,7 +66,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   const std::string id = bundle::ensure_bundle(bundle, std::nullopt, err);
   bundle::RunRecord record;
   record.cwd = fs::current_path();
-  record.argv = relativize(opt.argv, record.cwd);
+  record.argv = relativize_paths(opt.argv, record.cwd);
   record.git = bundle::git_state(record.cwd);
   record.start_utc = bundle::utc_now_iso();
   const auto t0 = std::chrono::steady_clock::now();
@@ -101,7 +86,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   metrics["tool"] = "nbparity run";
   metrics["version"] = std::string(version());
   metrics["bundle_id"] = id;
-  metrics["args"] = relativize(opt.args, record.cwd);
+  metrics["args"] = relativize_paths(opt.args, record.cwd);
   metrics["mode"] = opt.mode.empty() ? json(nullptr) : json(opt.mode);
 
   // 1. Images.

@@ -123,6 +123,19 @@ std::string sibling_tool(const std::string& name) {
   return fs::exists(beside, ec) ? beside.string() : name;
 }
 
+std::vector<std::string> relativize_paths(const std::vector<std::string>& argv, const fs::path& base) {
+  std::vector<std::string> out;
+  for (const std::string& a : argv) {
+    std::error_code ec;
+    if (!a.empty() && a[0] == '/' && fs::exists(a, ec)) {
+      out.push_back(fs::path(a).lexically_relative(base).generic_string());
+    } else {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
 std::string read_text_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw InputError(p.string() + ": cannot read");

@@ -11,3 +11,4 @@ std::function<int()> setup_run(CLI::App& app, const std::vector<std::string>& fo
                                const std::vector<std::string>& argv);
 std::function<int()> setup_matrix(CLI::App& app);
 std::function<int()> setup_demo(CLI::App& app);
+std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& argv);

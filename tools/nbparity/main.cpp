@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   auto run = setup_run(app, forwarded, recorded);
   auto matrix = setup_matrix(app);
   auto demo = setup_demo(app);
+  auto batch = setup_batch(app, recorded);
   std::vector<std::string> reversed(front.rbegin(), front.rend());
   try {
     app.parse(reversed);
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   return nbtrace::guarded_main("nbparity", [&] {
     if (app.got_subcommand("matrix")) return matrix();
     if (app.got_subcommand("demo")) return demo();
+    if (app.got_subcommand("batch")) return batch();
     return run();
   });
 }

@@ -55,6 +55,10 @@ std::filesystem::path tool_dir();
 /// (looked up on PATH when run).
 std::string sibling_tool(const std::string& name);
 
+/// Arguments that are absolute paths of existing files, made relative to
+/// `base`: what goes into a bundle must not carry this machine's paths.
+std::vector<std::string> relativize_paths(const std::vector<std::string>& argv, const std::filesystem::path& base);
+
 /// A whole file as text; throws InputError naming it when unreadable.
 std::string read_text_file(const std::filesystem::path& p);
 

@@ -1,0 +1,89 @@
+// nbparity batch (local workers): bundles per job, failures recorded, resume,
+// malformed jobs rejected up front, results independent of the worker count.
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+const char* kJobs =
+    "# three small simulations and one that fails\n"
+    R"({"id": "cubic32", "args": ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100", "-N", "5", "-lambda", "6.2", "-distance", "100", "-detpixels", "32"]})"
+    "\n"
+    R"({"id": "sparse64", "args": ["-hkl", "sparse.hkl", "-default_F", "10", "-cell", "100", "100", "100", "90", "90", "90", "-lambda", "6.2", "-N", "5", "-distance", "100", "-detpixels", "64"]})"
+    "\n\n"
+    R"({"id": "tilted", "args": ["-cell", "70", "80", "90", "90", "90", "90", "-default_F", "50", "-N", "3", "-lambda", "1.0", "-distance", "80", "-detpixels", "48", "-detector_rotx", "5"]})"
+    "\n"
+    R"({"id": "broken", "args": ["-no_such_flag", "1"]})"
+    "\n";
+
+fs::path setup(const nbtest::TempDir& dir) {
+  nbtest::write_file(dir / "jobs.jsonl", kJobs);
+  fs::copy_file(nbtest::source_dir() / "examples/sparse_hkl_64/sparse.hkl", dir / "sparse.hkl");
+  return dir / "jobs.jsonl";
+}
+}  // namespace
+
+TEST_CASE("batch: one sealed bundle per job, failures recorded, the whole folder sealed") {
+  nbtest::TempDir dir;
+  const fs::path jobs = setup(dir);
+  const auto r = nbtest::run_tool("nbparity", {"batch", jobs.string(), "--out", (dir / "out").string(), "--jobs", "2"});
+  CHECK(r.exit_code == 3);  // one job fails
+  const json b = json::parse(nbtest::read_file(dir / "out/batch.json"));
+  CHECK(b["ok"] == 3);
+  CHECK(b["failed"] == 1);
+  REQUIRE(b["jobs"].size() == 4);
+  CHECK(b["jobs"][3]["status"] == "failed");
+  CHECK(b["jobs"][3]["error"].get<std::string>().find("-no_such_flag") != std::string::npos);
+  CHECK(b["jobs"][0]["metrics"]["max_I"].get<double>() > 0);
+  for (const char* id : {"cubic32", "sparse64", "tilted"}) {
+    CAPTURE(id);
+    CHECK(fs::exists(dir / "out" / id / "image.bin"));
+    CHECK(nbtest::run_tool("nbbundle", {"verify", (dir / "out" / id).string()}).exit_code == 0);
+  }
+  CHECK(fs::exists(dir / "out/sparse64/sparse.hkl"));  // the bundle holds its input
+  const auto audit = nbtest::run_tool("nbbundle", {"audit", (dir / "out").string()});
+  CHECK_MESSAGE(audit.exit_code == 0, audit.out);
+}
+
+TEST_CASE("batch: --resume reruns only what does not verify; results equal across worker counts") {
+  nbtest::TempDir dir;
+  const fs::path jobs = setup(dir);
+  REQUIRE(nbtest::run_tool("nbparity", {"batch", jobs.string(), "--out", (dir / "one").string()}).exit_code == 3);
+  REQUIRE(nbtest::run_tool("nbparity", {"batch", jobs.string(), "--out", (dir / "two").string(), "--jobs", "2"}).exit_code ==
+          3);
+  for (const char* id : {"cubic32", "sparse64", "tilted"}) {
+    CHECK(nbtest::read_file(dir / "one" / id / "image.bin") == nbtest::read_file(dir / "two" / id / "image.bin"));
+  }
+  const std::string before = nbtest::read_file(dir / "one/sparse64/image.bin");
+  fs::remove(dir / "one/cubic32/image.bin");  // a damaged job bundle
+  const auto r = nbtest::run_tool("nbparity", {"batch", jobs.string(), "--out", (dir / "one").string(), "--resume"});
+  CHECK(r.exit_code == 3);
+  const json b = json::parse(nbtest::read_file(dir / "one/batch.json"));
+  CHECK(b["jobs"][0]["status"] == "ok");       // rerun
+  CHECK(b["jobs"][1]["status"] == "skipped");  // verified, kept
+  CHECK(b["jobs"][2]["status"] == "skipped");
+  CHECK(b["jobs"][3]["status"] == "failed");   // failed jobs run again
+  CHECK(fs::exists(dir / "one/cubic32/image.bin"));
+  CHECK(nbtest::read_file(dir / "one/sparse64/image.bin") == before);
+  CHECK(nbtest::run_tool("nbbundle", {"verify", (dir / "one").string()}).exit_code == 0);
+}
+
+TEST_CASE("batch: a malformed jobs line is rejected with its line number before any work") {
+  nbtest::TempDir dir;
+  nbtest::write_file(dir / "jobs.jsonl",
+                     "{\"id\": \"a\", \"args\": [\"-detpixels\", \"8\"]}\n{\"id\": \"b\", \"args\": \"oops\"}\n");
+  auto r = nbtest::run_tool("nbparity", {"batch", (dir / "jobs.jsonl").string(), "--out", (dir / "out").string()});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("jobs.jsonl:2:") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "out"));
+  nbtest::write_file(dir / "dup.jsonl", "{\"id\": \"a\", \"args\": []}\n{\"id\": \"a\", \"args\": []}\n");
+  r = nbtest::run_tool("nbparity", {"batch", (dir / "dup.jsonl").string(), "--out", (dir / "out").string()});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("appears twice") != std::string::npos);
+  nbtest::write_file(dir / "path.jsonl", "{\"id\": \"../escape\", \"args\": []}\n");
+  CHECK(nbtest::run_tool("nbparity", {"batch", (dir / "path.jsonl").string(), "--out", (dir / "out").string()}).exit_code ==
+        5);
+}
