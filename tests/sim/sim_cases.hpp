@@ -85,4 +85,13 @@ inline std::vector<double> numbers_in(const std::string& line) {
   return v;
 }
 
+/// A golden case's image arguments in c-parity mode, followed by `extra`.
+inline std::vector<std::string> c_parity_case_args(const std::string& name, std::vector<std::string> extra) {
+  std::vector<std::string> args{"-mode", "c-parity"};
+  const auto image_args = arguments(case_json(name).at("image_command"));
+  args.insert(args.end(), image_args.begin(), image_args.end());
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 }  // namespace simtest

@@ -38,13 +38,6 @@ std::vector<std::string> golden_cases() {
   return names;
 }
 
-std::vector<std::string> case_args(const std::string& name, std::vector<std::string> extra) {
-  std::vector<std::string> args{"-mode", "c-parity"};
-  const auto image_args = simtest::arguments(simtest::case_json(name).at("image_command"));
-  args.insert(args.end(), image_args.begin(), image_args.end());
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
 
 struct Agreement {
   std::size_t pixels = 0, identical = 0, adjacent = 0, outside = 0;
@@ -104,10 +97,10 @@ TEST_CASE("-device cuda -dtype float64 matches the CPU backend on every golden c
     nbtest::TempDir cpu_dir, gpu_dir;
     simtest::stage_inputs(name, cpu_dir.path());
     simtest::stage_inputs(name, gpu_dir.path());
-    const auto cpu = nbtest::run_tool("nbsim", case_args(name, extra), cpu_dir.path());
+    const auto cpu = nbtest::run_tool("nbsim", simtest::c_parity_case_args(name, extra), cpu_dir.path());
     auto gpu_args = extra;
     gpu_args.insert(gpu_args.end(), {"-device", "cuda", "-dtype", "float64"});
-    const auto gpu = nbtest::run_tool("nbsim", case_args(name, gpu_args), gpu_dir.path());
+    const auto gpu = nbtest::run_tool("nbsim", simtest::c_parity_case_args(name, gpu_args), gpu_dir.path());
     INFO(cpu.err);
     INFO(gpu.err);
     REQUIRE(cpu.exit_code == 0);
@@ -158,7 +151,7 @@ TEST_CASE("GPU benchmark (NB_GPU_BENCH=1)") {
   for (const Row& row : rows) {
     nbtest::TempDir work;
     simtest::stage_inputs(row.golden, work.path());
-    std::vector<std::string> args = case_args(row.golden, {});
+    std::vector<std::string> args = simtest::c_parity_case_args(row.golden, {});
     for (const auto& flag : row.drop) {
       const auto it = std::find(args.begin(), args.end(), flag);
       if (it != args.end()) args.erase(it, it + 1 + row.drop_values);
