@@ -230,7 +230,12 @@ std::string describe_bytes(double b) {
 
 bool cuda_built() { return true; }
 
-CudaDeviceInfo cuda_device_info() {
+int cuda_device_count() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
+}
+
+CudaDeviceInfo cuda_device_info(int index) {
   CudaDeviceInfo info;
   int count = 0;
   const cudaError_t rc = cudaGetDeviceCount(&count);
@@ -246,9 +251,13 @@ CudaDeviceInfo cuda_device_info() {
     info.reason = "no CUDA GPU found";
     return info;
   }
-  int dev = 0;
+  if (index < 0 || index >= count) {
+    info.reason = "no CUDA GPU " + std::to_string(index) + " (this machine shows " + std::to_string(count) +
+                  (count == 1 ? " GPU: 0)" : " GPUs: 0.." + std::to_string(count - 1) + ")");
+    return info;
+  }
   cudaDeviceProp prop{};
-  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess) {
+  if (cudaGetDeviceProperties(&prop, index) != cudaSuccess) {
     info.reason = "cannot query the CUDA GPU";
     return info;
   }
@@ -257,16 +266,17 @@ CudaDeviceInfo cuda_device_info() {
   return info;
 }
 
-void require_cuda(DType dtype) {
-  const CudaDeviceInfo info = cuda_device_info();
+void require_cuda(DType dtype, int device) {
+  const CudaDeviceInfo info = cuda_device_info(device);
   if (!info.available) throw nbtrace::UsageError("-device cuda: " + info.reason);
   if (dtype == DType::float32)
     throw nbtrace::UsageError("-dtype float32 is not implemented yet; use -dtype float64 (the default)");
 }
 
-SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaRunInfo* info) {
-  require_cuda(dtype);
-  const CudaDeviceInfo dev = cuda_device_info();
+SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaRunInfo* info, int device) {
+  require_cuda(dtype, device);
+  const CudaDeviceInfo dev = cuda_device_info(device);
+  check(cudaSetDevice(device), "cudaSetDevice");
   KernelParams& p = sim.params;
   SimulationResult r;
   r.fpixels = p.fpixels;

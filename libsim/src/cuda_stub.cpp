@@ -12,15 +12,17 @@ constexpr const char* kNotBuilt =
 
 bool cuda_built() { return false; }
 
-CudaDeviceInfo cuda_device_info() {
+int cuda_device_count() { return 0; }
+
+CudaDeviceInfo cuda_device_info(int) {
   CudaDeviceInfo info;
   info.reason = "built without CUDA";
   return info;
 }
 
-void require_cuda(DType) { throw nbtrace::UsageError(kNotBuilt); }
+void require_cuda(DType, int) { throw nbtrace::UsageError(kNotBuilt); }
 
-SimulationResult run_simulation_cuda(PreparedSimulation&, DType, CudaRunInfo*) {
+SimulationResult run_simulation_cuda(PreparedSimulation&, DType, CudaRunInfo*, int) {
   throw nbtrace::UsageError(kNotBuilt);
 }
 

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <thread>
+#include <algorithm>
 
 #include "nbtrace/atomic_file.hpp"
 #include "nbtrace/error.hpp"
@@ -33,6 +35,11 @@ void require_writable_folder(const std::string& file) {
 
 }  // namespace
 
+void print_devices(std::ostream& out) {
+  out << "cpu: " << std::max(1u, std::thread::hardware_concurrency()) << " threads\n";
+  for (int i = 0, n = cuda_device_count(); i < n; ++i) out << "cuda " << i << ": " << cuda_device_info(i).name << "\n";
+}
+
 int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stderr_is_terminal) {
   require_writable_folder(config.output.floatfile);
   require_writable_folder(config.output.trace_file);
@@ -41,7 +48,7 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   require_writable_folder(config.output.pgmfile);
 
   // The device is checked before anything (even the Fdump.bin cache) is written.
-  if (config.device == Device::cuda) require_cuda(config.dtype);
+  if (config.device == Device::cuda) require_cuda(config.dtype, config.cuda_device);
   else if (config.dtype != DType::float64) throw nbtrace::UsageError("-dtype float32 needs -device cuda");
 
   PreparedSimulation sim;
@@ -59,7 +66,7 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
     };
   }
   CudaRunInfo cuda;
-  const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda)
+  const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda, config.cuda_device)
                                                                  : run_simulation(sim, config.threads, progress);
   if (!quiet && config.device == Device::cuda)
     out << "CUDA device: " << cuda.device << " (float64); pixel kernels "

@@ -1,13 +1,19 @@
+// nbparity batch: jobs spread by a WorkPool (MPI ranks or local threads);
+// every job runs in its own bundle folder; rank 0 keeps DIR/batch.json up to
+// date while the jobs finish, so a run that dies (a killed rank takes the MPI
+// job down) leaves a record of what finished and what did not.
 #include "nbtrace/batch.hpp"
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <regex>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -19,58 +25,20 @@
 namespace nbtrace {
 
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
-
-std::vector<BatchJob> load_batch_jobs(const std::string& path) {
-  const std::string text = read_text_file(path);
-  std::vector<BatchJob> jobs;
-  std::set<std::string> ids;
-  static const std::regex kSafeId("[A-Za-z0-9._-]+");
-  std::istringstream in(text);
-  std::size_t lineno = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++lineno;
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    const std::string where = path + ":" + std::to_string(lineno) + ": ";
-    json j;
-    try {
-      j = json::parse(line);
-    } catch (const json::parse_error& e) {
-      throw InputError(where + "not a JSON object (" + std::string(e.what()) + ")");
-    }
-    if (!j.is_object()) throw InputError(where + "not a JSON object");
-    if (!j.contains("id") || !j["id"].is_string()) throw InputError(where + "needs a string \"id\"");
-    const std::string id = j["id"].get<std::string>();
-    if (!std::regex_match(id, kSafeId) || id == "." || id == "..") {
-      throw InputError(where + "id '" + id + "' must be letters, digits, '.', '_' or '-' (it names a folder)");
-    }
-    if (!ids.insert(id).second) throw InputError(where + "id '" + id + "' appears twice");
-    if (!j.contains("args") || !j["args"].is_array()) throw InputError(where + "needs an \"args\" list of strings");
-    BatchJob job;
-    job.id = id;
-    job.line = lineno;
-    for (const auto& a : j["args"]) {
-      if (!a.is_string()) throw InputError(where + "\"args\" must hold strings only");
-      job.args.push_back(a.get<std::string>());
-    }
-    for (const auto& [k, v] : j.items()) {
-      if (k != "id" && k != "args" && k != "parity") throw InputError(where + "unknown key '" + k + "'");
-    }
-    jobs.push_back(std::move(job));
-  }
-  if (jobs.empty()) throw InputError(path + ": no jobs");
-  return jobs;
-}
+using json = nlohmann::json;
+using ordered = nlohmann::ordered_json;
 
 namespace {
 
-struct JobResult {
-  std::string status = "not done";  ///< ok, failed, skipped (resume), not done
-  int exit_code = -1;
-  double seconds = 0;
-  std::string error;
-  json stats = json::object();
+/// What every job needs, the same on every rank.
+struct JobContext {
+  fs::path out_dir;
+  fs::path jobs_base;        ///< the jobs file's folder: input paths are relative to it
+  std::string test_bin;      ///< absolute or a PATH name
+  std::string ref_bin;       ///< --ref-bin, absolute; empty: none
+  std::string device;        ///< cpu or cuda
+  unsigned threads_per_job;  ///< nbsim -nthreads on the CPU
+  bundle::GitState git;
 };
 
 /// nanoBragg's statistics lines: max_I, mean, rms, rmsd.
@@ -88,136 +56,381 @@ json parse_stats(const std::string& stdout_text) {
   return s;
 }
 
-JobResult run_job(const BatchJob& job, const fs::path& dir, const fs::path& jobs_base, const std::string& bin) {
-  JobResult r;
+std::string last_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+/// The GPUs the simulator sees (its -list_devices), asked once per process.
+const std::vector<std::string>& visible_gpus(const std::string& test_bin) {
+  static std::once_flag once;
+  static std::vector<std::string> names;
+  std::call_once(once, [&] {
+    ScratchDir scratch("nbparity-devices-");
+    const RunOutcome o = run_program({test_bin, "-list_devices"}, scratch.path(), scratch.path() / "out.txt",
+                                     scratch.path() / "err.txt");
+    std::istringstream in(o.stdout_text);
+    static const std::regex kGpu(R"(^cuda (\d+): (.*)$)");
+    std::smatch m;
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_match(line, m, kGpu)) names.push_back(m[2].str());
+  });
+  return names;
+}
+
+bool has_flag(const std::vector<std::string>& args, std::initializer_list<const char*> names) {
+  for (const std::string& a : args)
+    for (const char* n : names)
+      if (a == n) return true;
+  return false;
+}
+
+/// The simulator arguments that put a job on its worker's device, and how
+/// batch.json names that device.
+struct Placement {
+  std::vector<std::string> args;
+  std::string device;
+};
+
+Placement place(const JobContext& c, const WorkerSlot& where, const std::vector<std::string>& job_args) {
+  Placement p;
+  if (c.device == "cuda") {
+    const auto& gpus = visible_gpus(c.test_bin);
+    if (gpus.empty())
+      throw std::runtime_error("--device cuda: rank " + std::to_string(where.rank) + " sees no CUDA GPU (" +
+                               fs::path(c.test_bin).filename().string() + " -list_devices lists none)");
+    const unsigned gpu = where.node_slot % static_cast<unsigned>(gpus.size());
+    p.args = {"-device", "cuda", "-cuda_device", std::to_string(gpu)};
+    p.device = "cuda:" + std::to_string(gpu) + " " + gpus[gpu];
+  } else {
+    unsigned threads = c.threads_per_job;
+    if (!has_flag(job_args, {"-nthreads", "-threads"})) p.args = {"-nthreads", std::to_string(threads)};
+    else threads = 0;
+    p.device = threads ? "cpu (" + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)") : "cpu";
+  }
+  return p;
+}
+
+json result_json(const std::string& status, int exit_code, double seconds, const std::string& error,
+                 const std::string& device, json metrics) {
+  return json{{"status", status},
+              {"exit_code", exit_code},
+              {"runtime_s", seconds},
+              {"error", error},
+              {"device", device},
+              {"metrics", std::move(metrics)}};
+}
+
+/// A simulation job: nbsim in DIR/<id>/ on staged copies of its inputs.
+json run_simulation_job(const BatchJob& job, const fs::path& dir, const JobContext& c, const Placement& where) {
+  std::vector<std::string> args = stage_inputs(job.args, dir, c.jobs_base);
+  if (!has_flag(args, {"-floatfile", "-floatimage"})) args.insert(args.end(), {"-floatfile", "image.bin"});
+  args.insert(args.end(), where.args.begin(), where.args.end());
+  std::vector<std::string> argv{c.test_bin};
+  argv.insert(argv.end(), args.begin(), args.end());
+  bundle::RunRecord rec;
+  rec.cwd = fs::absolute(dir);
+  rec.git = c.git;
+  rec.start_utc = bundle::utc_now_iso();
+  const RunOutcome o = run_program(argv, dir, dir / "stdout.log", dir / "stderr.log");
+  rec.argv = argv;
+  rec.argv[0] = fs::path(c.test_bin).filename().string();
+  rec.exit_code = o.exit_code;
+  rec.duration_s = o.seconds;
+  rec.stdout_file = "stdout.log";
+  rec.stderr_file = "stderr.log";
+  bundle::append_command(dir, rec);
+  bundle::seal_bundle(bundle::SealOptions{dir.string(), 1});
+  const std::string error = o.exit_code == 0 ? "" : last_line(read_text_file(dir / "stderr.log"));
+  return result_json(o.exit_code == 0 ? "ok" : "failed", o.exit_code, 0, error, where.device,
+                     parse_stats(o.stdout_text));
+}
+
+/// A parity job: nbparity run's engine with the job's thresholds, its
+/// bundle in DIR/<id>/.
+json run_parity_job(const BatchJob& job, const fs::path& dir, const JobContext& c, const Placement& where) {
+  const BatchParity& par = *job.parity;
+  ParityRunOptions o;
+  o.ref_bin = !par.ref_bin.empty() ? par.ref_bin : c.ref_bin;
+  if (o.ref_bin.empty())
+    throw UsageError("job " + job.id + " has a parity check but names no ref_bin, and --ref-bin was not given");
+  if (o.ref_bin.find('/') != std::string::npos && fs::path(o.ref_bin).is_relative())
+    o.ref_bin = (c.jobs_base / o.ref_bin).lexically_normal().string();
+  o.test_bin = c.test_bin;
+  o.pixels = par.pixels;
+  o.auto_pixels = par.auto_pixels;
+  o.thresholds = par.thresholds;
+  o.bundle_dir = dir.string();
+  o.args = absolutize_inputs(job.args, c.jobs_base);
+  o.test_extra_args = where.args;
+  // The command that redoes this job on its own.
+  o.argv = {"nbparity", "run", "--ref-bin", fs::path(o.ref_bin).filename().string(), "--mode", par.thresholds.mode};
+  for (const TracedPixel& p : par.pixels)
+    o.argv.insert(o.argv.end(), {"--pixels", std::to_string(p.slow) + "," + std::to_string(p.fast)});
+  if (par.auto_pixels) o.argv.insert(o.argv.end(), {"--auto-pixels", std::to_string(par.auto_pixels)});
+  o.argv.push_back("--");
+  o.argv.insert(o.argv.end(), job.args.begin(), job.args.end());
+  std::ostringstream quiet;
+  const int code = run_parity(o, quiet, quiet);
+  const json m = json::parse(read_text_file(dir / "metrics.json"));
+  json metrics = json::object();
+  metrics["verdict"] = m.value("verdict", "");
+  if (m.contains("image")) {
+    for (const char* k : {"correlation", "sum_ratio", "max_abs_diff", "max_abs_diff_rel", "failed_checks"})
+      if (m["image"].contains(k)) metrics[k] = m["image"][k];
+  }
+  std::size_t divergent = 0;
+  std::string first;
+  for (const auto& p : m.value("pixels", json::array())) {
+    if (p.value("num_divergent", 0) > 0) {
+      ++divergent;
+      if (first.empty() && p["first_divergence"].is_string()) first = p["first_divergence"].get<std::string>();
+    }
+  }
+  metrics["traced_pixels"] = m.value("pixels", json::array()).size();
+  metrics["divergent_pixels"] = divergent;
+  metrics["first_divergence"] = first.empty() ? json(nullptr) : json(first);
+  std::string error;
+  if (code != 0) {
+    error = "parity " + metrics["verdict"].get<std::string>();
+    if (m.contains("failures")) error += ": " + m["failures"][0].get<std::string>();
+    if (metrics.contains("failed_checks") && !metrics["failed_checks"].empty()) {
+      error += " (image checks failed:";
+      for (const auto& f : metrics["failed_checks"]) error += " " + f.get<std::string>();
+      error += ")";
+    }
+    if (divergent) error += " (" + std::to_string(divergent) + " traced pixel(s) diverge, first at " + first + ")";
+  }
+  const std::string status = code == 0 ? "ok" : (code == exit_code::divergence ? "divergent" : "failed");
+  return result_json(status, code, 0, error, where.device, metrics);
+}
+
+/// One job on whichever rank and thread it landed: never throws; a failure
+/// is a result with status "failed".
+json run_job(const BatchJob& job, const JobContext& c, const WorkerSlot& slot) {
   const auto t0 = std::chrono::steady_clock::now();
+  const fs::path dir = c.out_dir / job.id;
+  json r;
+  std::string device;
   try {
     std::error_code ec;
     fs::remove_all(dir, ec);
     fs::create_directories(dir);
-    // The bundle holds its inputs, so its command re-runs inside it.
-    std::vector<std::string> args = stage_inputs(job.args, dir, jobs_base);
-    bool has_floatfile = false;
-    for (const std::string& a : args) has_floatfile = has_floatfile || a == "-floatfile" || a == "-floatimage";
-    if (!has_floatfile) args.insert(args.end(), {"-floatfile", "image.bin"});
-    std::ostringstream quiet;  // notes about the folder name: the job id names it
-    bundle::ensure_bundle(dir, std::nullopt, quiet);
-    std::vector<std::string> argv{bin};
-    argv.insert(argv.end(), args.begin(), args.end());
-    bundle::RunRecord rec;
-    rec.cwd = fs::absolute(dir);
-    rec.git = bundle::git_state(fs::current_path());
-    rec.start_utc = bundle::utc_now_iso();
-    const RunOutcome o = run_program(argv, dir, dir / "stdout.log", dir / "stderr.log");
-    rec.argv = argv;
-    rec.argv[0] = fs::path(bin).filename().string();
-    rec.exit_code = o.exit_code;
-    rec.duration_s = o.seconds;
-    rec.stdout_file = "stdout.log";
-    rec.stderr_file = "stderr.log";
-    bundle::append_command(dir, rec);
-    r.exit_code = o.exit_code;
-    r.stats = parse_stats(o.stdout_text);
-    if (o.exit_code == 0) {
-      r.status = "ok";
+    const Placement where = place(c, slot, job.args);
+    device = where.device;
+    if (job.parity) {
+      r = run_parity_job(job, dir, c, where);
     } else {
-      r.status = "failed";
-      std::string e = read_text_file(dir / "stderr.log");
-      while (!e.empty() && (e.back() == '\n' || e.back() == '\r')) e.pop_back();
-      r.error = e.substr(e.rfind('\n') == std::string::npos ? 0 : e.rfind('\n') + 1);
+      std::ostringstream quiet;  // notes about the folder name: the job id names it
+      bundle::ensure_bundle(dir, std::nullopt, quiet);
+      r = run_simulation_job(job, dir, c, where);
     }
-    bundle::seal_bundle(bundle::SealOptions{dir.string(), 1});
   } catch (const std::exception& e) {
-    r.status = "failed";
-    r.error = e.what();
+    r = result_json("failed", -1, 0, e.what(), device, json::object());
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r["runtime_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
+}
+
+/// A job's line in batch.json (root only).
+struct Entry {
+  std::string status = "not done";  ///< ok, failed, divergent, skipped, not done
+  int rank = -1;                    ///< where it ran or was running
+  std::string device;
+  int exit_code = -1;
+  double runtime_s = 0;
+  std::string error;
+  json metrics = json::object();
+};
+
+ordered batch_document(const BatchOptions& opt, const WorkPool& pool, const std::vector<BatchJob>& jobs,
+                       const std::vector<Entry>& entries, bool complete) {
+  ordered doc;
+  doc["tool"] = "nbparity batch";
+  doc["jobs_file"] = fs::path(opt.jobs_file).filename().string();
+  doc["distribution"] = pool.description();
+  doc["ranks"] = pool.ranks();
+  doc["device"] = opt.device;
+  doc["complete"] = complete;
+  ordered arr = ordered::array();
+  std::map<std::string, std::size_t> counts{{"ok", 0}, {"skipped", 0}, {"failed", 0}, {"divergent", 0}, {"not done", 0}};
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const Entry& e = entries[i];
+    ++counts[e.status];
+    ordered j;
+    j["id"] = jobs[i].id;
+    j["line"] = jobs[i].line;
+    j["kind"] = jobs[i].parity ? "parity" : "simulation";
+    j["status"] = e.status;
+    j["rank"] = e.rank < 0 ? ordered(nullptr) : ordered(e.rank);
+    j["device"] = e.device.empty() ? ordered(nullptr) : ordered(e.device);
+    j["exit_code"] = e.exit_code;
+    j["runtime_s"] = e.runtime_s;
+    j["error"] = e.error.empty() ? ordered(nullptr) : ordered(e.error);
+    j["metrics"] = ordered::parse(e.metrics.dump());
+    j["bundle"] = jobs[i].id;
+    arr.push_back(std::move(j));
+  }
+  for (const auto& [k, n] : counts) doc[k == "not done" ? "not_done" : k] = n;
+  doc["jobs"] = std::move(arr);
+  return doc;
+}
+
+/// Whether a job's bundle from an earlier run verifies and recorded success.
+bool finished_before(const fs::path& dir) {
+  if (!fs::exists(dir / bundle::kManifestName)) return false;
+  try {
+    const bundle::VerifyResult v = bundle::verify_manifest(dir, bundle::kManifestName, 1, false);
+    const std::string cmds = read_text_file(dir / bundle::kCommandsName);
+    return v.all_ok() && cmds.find(" exit=0 ") != std::string::npos;
+  } catch (const std::exception&) {
+    return false;  // unreadable or broken: run it again
+  }
+}
+
+int code_of(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const InputError&) {
+    return exit_code::input;
+  } catch (...) {
+    return exit_code::failure;
+  }
+}
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f s", s);
+  return buf;
 }
 
 }  // namespace
 
 int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
-  // Every line is checked before any work starts.
-  const std::vector<BatchJob> jobs = load_batch_jobs(opt.jobs_file);
-  const std::string bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
-  const fs::path out_dir(opt.out_dir);
-  const fs::path jobs_base = fs::absolute(opt.jobs_file).parent_path();
-  fs::create_directories(out_dir);
-  std::vector<JobResult> results(jobs.size());
-  if (opt.resume) {
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      const fs::path d = out_dir / jobs[i].id;
-      if (!fs::exists(d / bundle::kManifestName)) continue;
-      try {
-        const bundle::VerifyResult v = bundle::verify_manifest(d, bundle::kManifestName, 1, false);
-        const std::string cmds = read_text_file(d / bundle::kCommandsName);
-        if (v.all_ok() && cmds.find(" exit=0 ") != std::string::npos) {
-          results[i].status = "skipped";
-          results[i].exit_code = 0;
-          results[i].stats = parse_stats(read_text_file(d / "stdout.log"));
+  if (opt.device != "cpu" && opt.device != "cuda") throw UsageError("--device: expected cpu or cuda, got '" + opt.device + "'");
+  const std::unique_ptr<WorkPool> pool = make_work_pool(opt.distribution, opt.workers);
+  const bool root = pool->is_root();
+
+  // Every rank reads the jobs (the same file: the same outcome); rank 0 also
+  // prepares DIR. Any failure is reported by rank 0 alone, before any work.
+  std::vector<BatchJob> jobs;
+  std::vector<Entry> entries;
+  std::vector<bool> todo;
+  JobContext c;
+  std::exception_ptr failure;
+  try {
+    jobs = load_batch_jobs(opt.jobs_file);
+    c.out_dir = fs::absolute(opt.out_dir);
+    c.jobs_base = fs::absolute(opt.jobs_file).parent_path();
+    c.test_bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
+    if (c.test_bin.find('/') != std::string::npos) c.test_bin = fs::absolute(c.test_bin).string();
+    c.ref_bin = opt.ref_bin.empty() ? "" : fs::absolute(opt.ref_bin).string();
+    c.device = opt.device;
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    c.threads_per_job = opt.threads_per_job ? opt.threads_per_job : std::max(1u, cores / pool->node_workers());
+    c.git = bundle::git_state(fs::current_path());
+    entries.resize(jobs.size());
+    todo.assign(jobs.size(), true);
+    if (root) {
+      for (const BatchJob& j : jobs)
+        if (j.parity && j.parity->ref_bin.empty() && opt.ref_bin.empty())
+          throw UsageError(opt.jobs_file + ":" + std::to_string(j.line) + ": job " + j.id +
+                           " has a parity check but names no ref_bin, and --ref-bin was not given");
+      fs::create_directories(c.out_dir);
+      // DIR is about to change: an old seal must not vouch for it meanwhile.
+      std::error_code ec;
+      fs::remove(c.out_dir / bundle::kManifestName, ec);
+      if (opt.resume) {
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+          if (!finished_before(c.out_dir / jobs[i].id)) continue;
+          todo[i] = false;
+          entries[i].status = "skipped";
+          entries[i].exit_code = 0;
+          const fs::path d = c.out_dir / jobs[i].id;
+          if (fs::exists(d / "stdout.log")) entries[i].metrics = parse_stats(read_text_file(d / "stdout.log"));
         }
-      } catch (const std::exception&) {
-        // Unreadable or broken: run it again.
       }
     }
+  } catch (...) {
+    failure = std::current_exception();
   }
-  std::atomic<std::size_t> next{0};
-  std::mutex print;
-  auto worker = [&] {
-    for (std::size_t i; (i = next++) < jobs.size();) {
-      if (results[i].status == "skipped") continue;
-      results[i] = run_job(jobs[i], out_dir / jobs[i].id, jobs_base, bin);
-      std::lock_guard lock(print);
-      err << "[" << results[i].status << "] " << jobs[i].id << (results[i].error.empty() ? "" : ": " + results[i].error)
-          << "\n";
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < std::max(1u, opt.workers); ++w) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  const int setup_code = pool->share_from_root(failure ? code_of(failure) : 0);
+  if (setup_code != 0) {
+    if (root && failure) std::rethrow_exception(failure);
+    return setup_code;
+  }
 
-  json doc;
-  doc["tool"] = "nbparity batch";
-  doc["jobs_file"] = fs::path(opt.jobs_file).filename().string();
-  doc["ranks"] = 1;
-  doc["workers"] = std::max(1u, opt.workers);
-  json arr = json::array();
-  std::size_t ok = 0, failed = 0, skipped = 0;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    const JobResult& r = results[i];
-    if (r.status == "ok") ++ok;
-    else if (r.status == "skipped") ++skipped;
-    else ++failed;
-    arr.push_back({{"id", jobs[i].id},
-                   {"line", jobs[i].line},
-                   {"rank", 0},
-                   {"device", "cpu"},
-                   {"status", r.status},
-                   {"exit_code", r.exit_code},
-                   {"runtime_s", r.seconds},
-                   {"error", r.error.empty() ? json(nullptr) : json(r.error)},
-                   {"metrics", r.stats},
-                   {"bundle", jobs[i].id}});
+  std::size_t finished_count = 0;
+  const std::size_t to_run = static_cast<std::size_t>(std::count(todo.begin(), todo.end(), true));
+  auto last_write = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  // Rewritten at every change while that is cheap (up to 2,000 jobs), else
+  // at most once a second: what finished is on disk if the run dies.
+  const auto interval = jobs.size() <= 2000 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1000);
+  auto write_progress = [&](bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_write < interval) return;
+    last_write = now;
+    write_file_atomic(c.out_dir / "batch.json", batch_document(opt, *pool, jobs, entries, false).dump(2) + "\n");
+  };
+  if (root) {
+    err << "nbparity batch: " << jobs.size() << " jobs (" << to_run << " to run) on " << pool->description()
+        << (opt.device == "cuda" ? ", GPUs" : "") << "\n";
+    write_progress(true);
   }
-  doc["jobs"] = arr;
-  doc["ok"] = ok;
-  doc["skipped"] = skipped;
-  doc["failed"] = failed;
-  bundle::ensure_bundle(out_dir, std::nullopt, err);
-  write_file_atomic(out_dir / "batch.json", doc.dump(2) + "\n");
-  bundle::RunRecord rec;
-  rec.cwd = fs::current_path();
-  rec.argv = relativize_paths(opt.argv, rec.cwd);
-  rec.git = bundle::git_state(rec.cwd);
-  rec.start_utc = bundle::utc_now_iso();
-  rec.exit_code = failed ? exit_code::divergence : exit_code::ok;
-  bundle::append_command(out_dir, rec);
-  bundle::seal_bundle(bundle::SealOptions{out_dir.string(), 0});
-  out << jobs.size() << " jobs: " << ok << " ok, " << skipped << " skipped (resume), " << failed << " failed; "
-      << (out_dir / "batch.json").string() << "\n";
-  return failed ? exit_code::divergence : exit_code::ok;
+  pool->run(
+      todo,
+      [&](std::size_t i, const WorkerSlot& slot) {
+        if (i >= jobs.size()) return result_json("failed", -1, 0, "no such job", "", json::object());
+        return run_job(jobs[i], c, slot);
+      },
+      [&](std::size_t i, const WorkerSlot& slot) {
+        entries[i].rank = slot.rank;
+        write_progress(false);
+      },
+      [&](std::size_t i, const WorkerSlot& slot, json r) {
+        Entry& e = entries[i];
+        e.rank = slot.rank;
+        if (r.contains("pool_error")) {
+          e.status = "failed";
+          e.error = r["pool_error"].get<std::string>();
+        } else {
+          e.status = r.value("status", "failed");
+          e.exit_code = r.value("exit_code", -1);
+          e.runtime_s = r.value("runtime_s", 0.0);
+          e.error = r.value("error", "");
+          e.device = r.value("device", "");
+          e.metrics = r.value("metrics", json::object());
+        }
+        ++finished_count;
+        err << "[" << finished_count << "/" << to_run << "] " << e.status << " " << jobs[i].id << " (rank " << e.rank
+            << ", " << (e.device.empty() ? "-" : e.device) << ", " << seconds_text(e.runtime_s) << ")"
+            << (e.error.empty() ? "" : ": " + e.error) << "\n";
+        write_progress(false);
+      });
+
+  int code = exit_code::ok;
+  if (root) {
+    const ordered doc = batch_document(opt, *pool, jobs, entries, true);
+    std::ostringstream quiet;  // notes about the folder name: the user chose it
+    bundle::ensure_bundle(c.out_dir, std::nullopt, quiet);
+    write_file_atomic(c.out_dir / "batch.json", doc.dump(2) + "\n");
+    const bool all_good = doc["failed"] == 0 && doc["divergent"] == 0 && doc["not_done"] == 0;
+    code = all_good ? exit_code::ok : exit_code::divergence;
+    bundle::RunRecord rec;
+    rec.cwd = fs::current_path();
+    rec.argv = relativize_paths(opt.argv, rec.cwd);
+    rec.git = c.git;
+    rec.start_utc = bundle::utc_now_iso();
+    rec.exit_code = code;
+    bundle::append_command(c.out_dir, rec);
+    bundle::seal_bundle(bundle::SealOptions{c.out_dir.string(), 0});
+    out << jobs.size() << " jobs: " << doc["ok"].get<std::size_t>() << " ok, " << doc["skipped"].get<std::size_t>()
+        << " skipped (resume), " << doc["failed"].get<std::size_t>() << " failed, "
+        << doc["divergent"].get<std::size_t>() << " divergent; " << (fs::path(opt.out_dir) / "batch.json").string()
+        << " (" << pool->description() << ")\n";
+  }
+  return pool->share_from_root(code);
 }
 
 }  // namespace nbtrace

@@ -61,6 +61,12 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
     for (const auto& [from, to] : p.aliases) dopt.aliases.add(from, to);
   }
   dopt.policy.rel = opt.trace_tolerance;
+  std::string mode = opt.mode;
+  if (opt.thresholds) {
+    dopt.policy.rel = opt.thresholds->trace_tolerance;
+    dopt.policy.waivers.insert(dopt.policy.waivers.end(), opt.thresholds->waivers.begin(), opt.thresholds->waivers.end());
+    mode = opt.thresholds->mode;
+  }
 
   const fs::path bundle = opt.bundle_dir.empty() ? fs::path("parity") / bundle::bundle_id_now() : fs::path(opt.bundle_dir);
   const std::string id = bundle::ensure_bundle(bundle, std::nullopt, err);
@@ -78,8 +84,9 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   const std::vector<std::string> args = stage_inputs(opt.args, scratch.path() / "ref");
   stage_inputs(opt.args, scratch.path() / "test");
   std::vector<std::string> test_args = args;
-  if (!opt.mode.empty()) {
-    test_args.insert(test_args.begin(), opt.mode);
+  test_args.insert(test_args.end(), opt.test_extra_args.begin(), opt.test_extra_args.end());
+  if (!mode.empty()) {
+    test_args.insert(test_args.begin(), mode);
     test_args.insert(test_args.begin(), "-mode");
   }
   json metrics;
@@ -87,7 +94,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   metrics["version"] = std::string(version());
   metrics["bundle_id"] = id;
   metrics["args"] = relativize_paths(opt.args, record.cwd);
-  metrics["mode"] = opt.mode.empty() ? json(nullptr) : json(opt.mode);
+  metrics["mode"] = mode.empty() ? json(nullptr) : json(mode);
 
   // 1. Images.
   struct Side {
@@ -144,7 +151,16 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
                         {"peaks_matched_fraction", im.peaks.matched_fraction},
                         {"peaks_max_displacement_px", im.peaks.max_displacement},
                         {"correlation_min", opt.correlation_min ? json(*opt.correlation_min) : json(nullptr)}};
-    const bool image_ok = !opt.correlation_min || (im.correlation && *im.correlation >= *opt.correlation_min);
+    bool image_ok = !opt.correlation_min || (im.correlation && *im.correlation >= *opt.correlation_min);
+    if (opt.thresholds) {
+      const float ref_max = ref.data.empty() ? 0.0f : *std::max_element(ref.data.begin(), ref.data.end());
+      const double rel = ref_max > 0 ? im.max_abs_diff / ref_max : 0.0;
+      const std::vector<std::string> failed = failed_image_checks(*opt.thresholds, im, rel);
+      metrics["image"]["max_abs_diff_rel"] = rel;
+      metrics["image"]["failed_checks"] = failed;
+      metrics["image"]["correlation_min"] = opt_num(opt.thresholds->correlation_min);
+      image_ok = failed.empty();
+    }
     metrics["image"]["pass"] = image_ok;
     if (!image_ok) exit = exit_code::divergence;
     char line[256];
@@ -212,7 +228,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
           << "\n";
     }
   }
-  metrics["trace_tolerance"] = opt.trace_tolerance;
+  metrics["trace_tolerance"] = dopt.policy.rel;
   metrics["pixels"] = pixel_results;
   if (!failures.empty()) {
     exit = 2;
@@ -222,7 +238,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
 
   std::string md = "# Parity run " + id + "\n\n";
   md += "- Reference: `" + fs::path(opt.ref_bin).filename().string() + "`; test: `" + fs::path(test_bin).filename().string() +
-        "`" + (opt.mode.empty() ? "" : " (`-mode " + opt.mode + "`)") + "\n";
+        "`" + (mode.empty() ? "" : " (`-mode " + mode + "`)") + "\n";
   md += "- Verdict: **" + metrics["verdict"].get<std::string>() + "**\n";
   if (metrics.contains("image")) {
     const json& im = metrics["image"];
@@ -233,7 +249,7 @@ int run_parity(const ParityRunOptions& opt, std::ostream& out, std::ostream& err
   for (const std::string& f : failures) md += "- Failure: " + f + "\n";
   if (!table.empty()) {
     char tol[32];
-    std::snprintf(tol, sizeof tol, "%g", opt.trace_tolerance);
+    std::snprintf(tol, sizeof tol, "%g", dopt.policy.rel);
     md += "\n## Traced pixels (relative tolerance " + std::string(tol) + ")\n\n";
     md += "| Pixel (slow, fast) | Fields compared | Divergent | First divergence | Status |\n|---|---|---|---|---|\n" + table;
     md += "\nPer-pixel reports: `diffs/`; traces: `traces/`.\n";

@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <exception>
 #include <yaml-cpp/yaml.h>
 
 #include "nbtrace/atomic_file.hpp"
@@ -19,6 +20,7 @@
 #include "nbtrace/numbers.hpp"
 #include "nbtrace/parity.hpp"
 #include "nbtrace/program_run.hpp"
+#include "nbtrace/work_pool.hpp"
 
 namespace nbtrace {
 
@@ -26,37 +28,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-void read_thresholds(const json& j, CaseThresholds& t, const std::string& where) {
-  if (!j.is_object()) throw InputError(where + ": thresholds must be an object");
-  for (const auto& [k, v] : j.items()) {
-    auto number = [&] {
-      if (!v.is_number()) throw InputError(where + ": " + k + " must be a number");
-      return v.get<double>();
-    };
-    if (k == "correlation_min") t.correlation_min = number();
-    else if (k == "max_abs_diff") t.max_abs_diff = number();
-    else if (k == "max_abs_diff_rel") t.max_abs_diff_rel = number();
-    else if (k == "peaks_matched_min") t.peaks_matched_min = number();
-    else if (k == "peaks_max_displacement") t.peaks_max_displacement = number();
-    else if (k == "trace_tolerance") t.trace_tolerance = number();
-    else if (k == "sum_ratio") {
-      if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number()) {
-        throw InputError(where + ": sum_ratio must be [low, high]");
-      }
-      t.sum_ratio = std::pair<double, double>{v[0].get<double>(), v[1].get<double>()};
-    } else if (k == "mode") {
-      if (!v.is_string() || (v != "spec" && v != "c-parity")) throw InputError(where + ": mode must be spec or c-parity");
-      t.mode = v.get<std::string>();
-    } else if (k == "waivers") {
-      // Same form as a policy file's waivers.
-      const PolicyFile p = parse_policy(json{{"waivers", v}}.dump(), where);
-      t.waivers = p.waivers;
-    } else if (k != "id" && k != "golden" && k != "notes") {
-      throw InputError(where + ": unknown key '" + k + "'");
-    }
-  }
-}
 
 std::string fmt(const char* spec, double v) {
   char buf[64];
@@ -98,6 +69,53 @@ json yaml_to_json(const YAML::Node& n) {
 
 }  // namespace
 
+void read_case_thresholds(const nlohmann::json& j, CaseThresholds& t, const std::string& where,
+                          const std::vector<std::string>& other_keys) {
+  if (!j.is_object()) throw InputError(where + ": thresholds must be an object");
+  for (const auto& [k, v] : j.items()) {
+    auto number = [&] {
+      if (!v.is_number()) throw InputError(where + ": " + k + " must be a number");
+      return v.get<double>();
+    };
+    if (k == "correlation_min") t.correlation_min = number();
+    else if (k == "max_abs_diff") t.max_abs_diff = number();
+    else if (k == "max_abs_diff_rel") t.max_abs_diff_rel = number();
+    else if (k == "peaks_matched_min") t.peaks_matched_min = number();
+    else if (k == "peaks_max_displacement") t.peaks_max_displacement = number();
+    else if (k == "trace_tolerance") t.trace_tolerance = number();
+    else if (k == "sum_ratio") {
+      if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number()) {
+        throw InputError(where + ": sum_ratio must be [low, high]");
+      }
+      t.sum_ratio = std::pair<double, double>{v[0].get<double>(), v[1].get<double>()};
+    } else if (k == "mode") {
+      if (!v.is_string() || (v != "spec" && v != "c-parity")) throw InputError(where + ": mode must be spec or c-parity");
+      t.mode = v.get<std::string>();
+    } else if (k == "waivers") {
+      // Same form as a policy file's waivers.
+      const PolicyFile p = parse_policy(json{{"waivers", v}}.dump(), where);
+      t.waivers = p.waivers;
+    } else if (std::find(other_keys.begin(), other_keys.end(), k) == other_keys.end()) {
+      throw InputError(where + ": unknown key '" + k + "'");
+    }
+  }
+}
+
+std::vector<std::string> failed_image_checks(const CaseThresholds& t, const image::Metrics& m, double max_abs_diff_rel) {
+  std::vector<std::string> failed;
+  if (t.correlation_min && !(m.correlation && *m.correlation >= *t.correlation_min)) failed.push_back("correlation");
+  if (t.sum_ratio && !(m.sum_ratio && *m.sum_ratio >= t.sum_ratio->first && *m.sum_ratio <= t.sum_ratio->second)) {
+    failed.push_back("sum_ratio");
+  }
+  if (t.max_abs_diff && m.max_abs_diff > *t.max_abs_diff) failed.push_back("max_abs_diff");
+  if (t.max_abs_diff_rel && max_abs_diff_rel > *t.max_abs_diff_rel) failed.push_back("max_abs_diff_rel");
+  if (t.peaks_matched_min && m.peaks.matched_fraction < *t.peaks_matched_min) failed.push_back("peaks_matched");
+  if (t.peaks_max_displacement && m.peaks.max_displacement > *t.peaks_max_displacement) {
+    failed.push_back("peaks_displacement");
+  }
+  return failed;
+}
+
 std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
   json j;
   const std::string ext = fs::path(path).extension().string();
@@ -127,7 +145,7 @@ std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
   }
   const fs::path base = fs::path(root).is_absolute() ? fs::path(root) : fs::path(path).parent_path() / root;
   CaseThresholds defaults;
-  if (j.contains("defaults")) read_thresholds(j["defaults"], defaults, path + ": defaults");
+  if (j.contains("defaults")) read_case_thresholds(j["defaults"], defaults, path + ": defaults", {"id", "golden", "notes"});
   std::vector<MatrixCase> cases;
   for (const auto& c : j["cases"]) {
     if (!c.is_object() || !c.contains("id") || !c["id"].is_string()) throw InputError(path + ": each case needs an id");
@@ -135,7 +153,7 @@ std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
     mc.id = c["id"].get<std::string>();
     mc.golden = (base / c.value("golden", mc.id)).lexically_normal().string();
     mc.thresholds = defaults;
-    read_thresholds(c, mc.thresholds, path + ": case " + mc.id);
+    read_case_thresholds(c, mc.thresholds, path + ": case " + mc.id, {"id", "golden", "notes"});
     cases.push_back(std::move(mc));
   }
   return cases;
@@ -186,16 +204,7 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
     r.peaks_matched = m.peaks.matched_fraction;
     r.peaks_max_displacement = m.peaks.max_displacement;
     const CaseThresholds& t = c.thresholds;
-    if (t.correlation_min && !(m.correlation && *m.correlation >= *t.correlation_min)) r.failed_checks.push_back("correlation");
-    if (t.sum_ratio && !(m.sum_ratio && *m.sum_ratio >= t.sum_ratio->first && *m.sum_ratio <= t.sum_ratio->second)) {
-      r.failed_checks.push_back("sum_ratio");
-    }
-    if (t.max_abs_diff && m.max_abs_diff > *t.max_abs_diff) r.failed_checks.push_back("max_abs_diff");
-    if (t.max_abs_diff_rel && r.max_abs_diff_rel > *t.max_abs_diff_rel) r.failed_checks.push_back("max_abs_diff_rel");
-    if (t.peaks_matched_min && m.peaks.matched_fraction < *t.peaks_matched_min) r.failed_checks.push_back("peaks_matched");
-    if (t.peaks_max_displacement && m.peaks.max_displacement > *t.peaks_max_displacement) {
-      r.failed_checks.push_back("peaks_displacement");
-    }
+    r.failed_checks = failed_image_checks(t, m, r.max_abs_diff_rel);
     // Traces of the golden pixels.
     DiffOptions d;
     d.policy.rel = t.trace_tolerance;
@@ -233,28 +242,96 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
   return r;
 }
 
+namespace {
+
+json case_to_json(const CaseResult& r) {
+  json e;
+  e["id"] = r.id;
+  e["pass"] = r.pass;
+  e["error"] = r.error.empty() ? json(nullptr) : json(r.error);
+  e["correlation"] = r.correlation ? json(*r.correlation) : json(nullptr);
+  e["sum_ratio"] = r.sum_ratio ? json(*r.sum_ratio) : json(nullptr);
+  e["max_abs_diff"] = r.max_abs_diff;
+  e["max_abs_diff_rel"] = r.max_abs_diff_rel;
+  e["peaks_matched_fraction"] = r.peaks_matched;
+  e["peaks_max_displacement_px"] = r.peaks_max_displacement;
+  e["traces"] = r.traces;
+  e["traces_divergent"] = r.traces_divergent;
+  e["first_divergence"] = r.first_divergence.empty() ? json(nullptr) : json(r.first_divergence);
+  e["failed_checks"] = r.failed_checks;
+  e["seconds"] = r.seconds;
+  return e;
+}
+
+/// The inverse of case_to_json: results come back from other MPI ranks as JSON.
+CaseResult case_from_json(const json& e) {
+  CaseResult r;
+  r.id = e.at("id").get<std::string>();
+  r.pass = e.at("pass").get<bool>();
+  if (e["error"].is_string()) r.error = e["error"].get<std::string>();
+  if (e["correlation"].is_number()) r.correlation = e["correlation"].get<double>();
+  if (e["sum_ratio"].is_number()) r.sum_ratio = e["sum_ratio"].get<double>();
+  r.max_abs_diff = e.at("max_abs_diff").get<double>();
+  r.max_abs_diff_rel = e.at("max_abs_diff_rel").get<double>();
+  r.peaks_matched = e.at("peaks_matched_fraction").get<double>();
+  r.peaks_max_displacement = e.at("peaks_max_displacement_px").get<double>();
+  r.traces = e.at("traces").get<std::size_t>();
+  r.traces_divergent = e.at("traces_divergent").get<std::size_t>();
+  if (e["first_divergence"].is_string()) r.first_divergence = e["first_divergence"].get<std::string>();
+  r.failed_checks = e.at("failed_checks").get<std::vector<std::string>>();
+  r.seconds = e.at("seconds").get<double>();
+  return r;
+}
+
+}  // namespace
+
 int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
-  std::vector<MatrixCase> cases = load_matrix_cases(opt.cases_file);
-  if (!opt.only.empty()) {
-    std::erase_if(cases, [&](const MatrixCase& c) { return std::find(opt.only.begin(), opt.only.end(), c.id) == opt.only.end(); });
-    if (cases.empty()) throw UsageError("--case: no such case in " + opt.cases_file);
-  }
-  std::vector<CaseResult> results(cases.size());
-  std::atomic<std::size_t> next{0};
-  std::mutex print;
-  const unsigned jobs = std::max(1u, opt.jobs);
-  auto worker = [&] {
-    for (std::size_t i; (i = next++) < cases.size();) {
-      results[i] = run_matrix_case(cases[i], opt);
-      std::lock_guard lock(print);
-      err << "[" << (results[i].pass ? "pass" : "FAIL") << "] " << results[i].id << " (" << fmt("%.1f", results[i].seconds)
-          << " s)\n";
+  const std::unique_ptr<WorkPool> pool =
+      make_work_pool(opt.mpi ? Distribution::mpi : Distribution::automatic, std::max(1u, opt.jobs));
+  std::vector<MatrixCase> cases;
+  std::exception_ptr failure;
+  try {
+    cases = load_matrix_cases(opt.cases_file);
+    if (!opt.only.empty()) {
+      std::erase_if(cases, [&](const MatrixCase& c) { return std::find(opt.only.begin(), opt.only.end(), c.id) == opt.only.end(); });
+      if (cases.empty()) throw UsageError("--case: no such case in " + opt.cases_file);
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // Every rank reads the same file; rank 0 alone reports a problem.
+  int setup_code = 0;
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const InputError&) {
+      setup_code = exit_code::input;
+    } catch (...) {
+      setup_code = exit_code::failure;
+    }
+  }
+  setup_code = pool->share_from_root(setup_code);
+  if (setup_code != 0) {
+    if (pool->is_root() && failure) std::rethrow_exception(failure);
+    return setup_code;
+  }
+
+  std::vector<CaseResult> results(cases.size());
+  pool->run(
+      std::vector<bool>(cases.size(), true),
+      [&](std::size_t i, const WorkerSlot&) { return case_to_json(run_matrix_case(cases[i], opt)); },
+      [](std::size_t, const WorkerSlot&) {},
+      [&](std::size_t i, const WorkerSlot& where, json r) {
+        if (r.contains("pool_error")) {
+          results[i].id = cases[i].id;
+          results[i].error = r["pool_error"].get<std::string>();
+        } else {
+          results[i] = case_from_json(r);
+        }
+        err << "[" << (results[i].pass ? "pass" : "FAIL") << "] " << results[i].id << " (" << fmt("%.1f", results[i].seconds)
+            << " s" << (pool->ranks() > 1 ? ", rank " + std::to_string(where.rank) : "") << ")\n";
+      });
+  if (!pool->is_root()) return pool->share_from_root(0);
 
   std::size_t failed = 0;
   std::string table = "| case | verdict | correlation | sum ratio | max rel Δ | peaks | traces | first divergence / failure |\n";
@@ -262,6 +339,7 @@ int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
   json doc;
   doc["cases_file"] = opt.cases_file;
   doc["mode"] = opt.ref_bin.empty() ? "golden" : "reference program";
+  doc["distribution"] = pool->description();
   json arr = json::array();
   for (const CaseResult& r : results) {
     if (!r.pass) ++failed;
@@ -275,22 +353,7 @@ int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
              (r.sum_ratio ? fmt("%.9f", *r.sum_ratio) : std::string("—")) + " | " + fmt("%.2e", r.max_abs_diff_rel) +
              " | " + fmt("%.2f", r.peaks_matched) + " | " + std::to_string(r.traces - r.traces_divergent) + "/" +
              std::to_string(r.traces) + " | " + why + " |\n";
-    json e;
-    e["id"] = r.id;
-    e["pass"] = r.pass;
-    e["error"] = r.error.empty() ? json(nullptr) : json(r.error);
-    e["correlation"] = r.correlation ? json(*r.correlation) : json(nullptr);
-    e["sum_ratio"] = r.sum_ratio ? json(*r.sum_ratio) : json(nullptr);
-    e["max_abs_diff"] = r.max_abs_diff;
-    e["max_abs_diff_rel"] = r.max_abs_diff_rel;
-    e["peaks_matched_fraction"] = r.peaks_matched;
-    e["peaks_max_displacement_px"] = r.peaks_max_displacement;
-    e["traces"] = r.traces;
-    e["traces_divergent"] = r.traces_divergent;
-    e["first_divergence"] = r.first_divergence.empty() ? json(nullptr) : json(r.first_divergence);
-    e["failed_checks"] = r.failed_checks;
-    e["seconds"] = r.seconds;
-    arr.push_back(e);
+    arr.push_back(case_to_json(r));
   }
   doc["cases"] = arr;
   doc["passed"] = results.size() - failed;
@@ -300,7 +363,7 @@ int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
   if (!opt.json_out.empty()) files.add(opt.json_out, doc.dump(2) + "\n");
   if (!opt.md_out.empty()) files.add(opt.md_out, "# Parity matrix\n\n" + table);
   files.commit();
-  return failed ? exit_code::divergence : exit_code::ok;
+  return pool->share_from_root(failed ? exit_code::divergence : exit_code::ok);
 }
 
 }  // namespace nbtrace

@@ -100,6 +100,11 @@ std::vector<Flag> flag_table() {
     else if (v == "cuda" || v == "gpu") c.device = nbsim::Device::cuda;
     else throw nbtrace::UsageError("-device: expected 'cpu' or 'cuda', got '" + v + "'");
   });
+  int1({"cuda_device"}, "which GPU -device cuda uses: 0 (default) .. GPUs-1, as -list_devices shows", [](SimConfig& c, int v) {
+    if (v < 0) throw nbtrace::UsageError("-cuda_device must be >= 0");
+    c.cuda_device = v;
+  });
+  flag({"list_devices"}, "print the devices nbsim can use (\"cpu: N threads\", \"cuda I: NAME\" per GPU) and exit", [](SimConfig&) {});
   str1({"dtype"}, "float64 (default) or float32 (-device cuda only)", [](SimConfig& c, const std::string& v) {
     if (v == "float64" || v == "double") c.dtype = nbsim::DType::float64;
     else if (v == "float32" || v == "float") c.dtype = nbsim::DType::float32;
@@ -384,6 +389,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
     }
     if (opt.string_key == "help" || opt.string_key == "h") result.help = true;
     if (opt.string_key == "version") result.version = true;
+    if (opt.string_key == "list_devices") result.list_devices = true;
     if (opt.string_key == "mode") continue;
     f.apply(result.config, opt.value, result);
   }

@@ -13,6 +13,7 @@ struct ParsedCommandLine {
   nbsim::SimConfig config;
   bool help = false;
   bool version = false;
+  bool list_devices = false;  ///< -list_devices: print the usable devices and exit
   std::vector<std::string> notes;  ///< accepted-but-ignored flags, for stderr
 };
 

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
       std::cout << "nbsim " << nbtrace::version() << " (" << nbtrace::build_git_sha() << ")\n";
       return 0;
     }
+    if (cl.list_devices) {
+      nbsim::print_devices(std::cout);
+      return 0;
+    }
     if (!cl.config.output.quiet)
       for (const auto& note : cl.notes) std::cerr << "nbsim: " << note << "\n";
     return nbsim::run(cl.config, std::cout, std::cerr, isatty(STDERR_FILENO) != 0);

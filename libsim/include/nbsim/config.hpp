@@ -149,6 +149,7 @@ struct SimConfig {
   int threads = 0;  ///< 0: all hardware threads
   Device device = Device::cpu;
   DType dtype = DType::float64;
+  int cuda_device = 0;  ///< which GPU -device cuda uses (0 = the first visible one)
   std::string fdump_file = "Fdump.bin";  ///< structure-factor cache, relative to the working folder
 };
 

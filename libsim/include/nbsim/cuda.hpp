@@ -19,12 +19,17 @@ struct CudaDeviceInfo {
   std::string name;    ///< e.g. "NVIDIA H100 80GB HBM3"
   std::string reason;  ///< when !available: one line for the user
 };
-CudaDeviceInfo cuda_device_info();
+/// GPU `index` (0 = the first visible one).
+CudaDeviceInfo cuda_device_info(int index = 0);
+
+/// How many CUDA GPUs this process sees (0 without CUDA, driver or GPU).
+int cuda_device_count();
 
 /// Throws nbtrace::UsageError (exit 1) unless the CUDA backend can run
-/// `dtype` here: built with CUDA, a GPU present, the dtype supported.
-/// Called before any output (even the Fdump.bin cache) is written.
-void require_cuda(DType dtype);
+/// `dtype` on GPU `device` here: built with CUDA, that GPU present, the
+/// dtype supported. Called before any output (even the Fdump.bin cache) is
+/// written.
+void require_cuda(DType dtype, int device = 0);
 
 /// What a CUDA run measured (device events around the pixel kernels).
 struct CudaRunInfo {
@@ -37,6 +42,6 @@ struct CudaRunInfo {
 /// the device math library), statistics reduced on the device. Sets
 /// sim.params.interp_stop_* like the CPU run so later traces agree.
 /// Throws nbtrace::UsageError when the buffers do not fit the GPU.
-SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaRunInfo* info = nullptr);
+SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaRunInfo* info = nullptr, int device = 0);
 
 }  // namespace nbsim

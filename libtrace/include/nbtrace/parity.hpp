@@ -3,6 +3,7 @@
 // images compared, the worst (or chosen) pixels traced on both sides, every
 // trace diffed, all kept as one sealed evidence bundle.
 #include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,30 @@
 #include "nbtrace/trace.hpp"
 
 namespace nbtrace {
+
+/// Thresholds of a parity check: a matrix case, a batch parity job (absent: not checked).
+struct CaseThresholds {
+  std::optional<double> correlation_min;
+  std::optional<std::pair<double, double>> sum_ratio;  ///< inclusive range
+  std::optional<double> max_abs_diff;                  ///< absolute, image units
+  std::optional<double> max_abs_diff_rel;              ///< relative to the reference maximum
+  std::optional<double> peaks_matched_min;             ///< matched fraction
+  std::optional<double> peaks_max_displacement;        ///< pixels
+  double trace_tolerance = 1e-9;
+  std::string mode = "c-parity";  ///< nbsim mode for the test side
+  std::vector<Waiver> waivers;
+};
+
+/// Reads thresholds from a JSON object (the keys of CaseThresholds, as in a
+/// matrix cases file); keys in `other_keys` are left to the caller, any
+/// other key throws InputError `where: unknown key`.
+void read_case_thresholds(const nlohmann::json& j, CaseThresholds& t, const std::string& where,
+                          const std::vector<std::string>& other_keys);
+
+/// The image checks of `t` that `m` fails ("correlation", "sum_ratio",
+/// "max_abs_diff", "max_abs_diff_rel", "peaks_matched", "peaks_displacement");
+/// max_abs_diff_rel is max |Δ| over the reference maximum.
+std::vector<std::string> failed_image_checks(const CaseThresholds& t, const image::Metrics& m, double max_abs_diff_rel);
 
 struct ParityRunOptions {
   std::string ref_bin;            ///< reference program (e.g. nanoBragg.c)
@@ -23,8 +48,12 @@ struct ParityRunOptions {
   double trace_tolerance = 1e-9;  ///< relative tolerance of the trace diffs
   std::string tolerances_file;    ///< policy (overrides, waivers) for the trace diffs
   std::optional<double> correlation_min;  ///< image verdict threshold
+  /// Every image threshold, trace tolerance and waiver at once (a batch
+  /// parity job); when set, overrides mode, trace_tolerance and correlation_min.
+  std::optional<CaseThresholds> thresholds;
   std::optional<image::Roi> roi;
   std::vector<std::string> args;  ///< simulator arguments, forwarded to both
+  std::vector<std::string> test_extra_args;  ///< appended to the test side's arguments only (device, threads)
   std::vector<std::string> argv;  ///< this command line, recorded in commands.txt
 };
 
@@ -39,19 +68,6 @@ std::vector<TracedPixel> worst_pixels(const image::Image& ref, const image::Imag
 
 namespace nbtrace {
 
-/// Thresholds of one matrix case (absent: not checked).
-struct CaseThresholds {
-  std::optional<double> correlation_min;
-  std::optional<std::pair<double, double>> sum_ratio;  ///< inclusive range
-  std::optional<double> max_abs_diff;                  ///< absolute, image units
-  std::optional<double> max_abs_diff_rel;              ///< relative to the reference maximum
-  std::optional<double> peaks_matched_min;             ///< matched fraction
-  std::optional<double> peaks_max_displacement;        ///< pixels
-  double trace_tolerance = 1e-9;
-  std::string mode = "c-parity";  ///< nbsim mode for the test side
-  std::vector<Waiver> waivers;
-};
-
 struct MatrixCase {
   std::string id;
   std::string golden;  ///< folder with case.json, image.bin, c_trace_*.log (golden mode)
@@ -62,7 +78,8 @@ struct MatrixOptions {
   std::string cases_file;  ///< JSON (see docs/parity.md)
   std::string test_bin = "nbsim";
   std::string ref_bin;     ///< run this reference instead of using the stored golden outputs
-  unsigned jobs = 1;
+  unsigned jobs = 1;        ///< local workers (without MPI)
+  bool mpi = false;         ///< spread the cases over MPI ranks (also the default under an MPI launcher)
   std::vector<std::string> only;  ///< case ids to run (empty: all)
   std::string json_out;
   std::string md_out;
