@@ -227,7 +227,22 @@ json run_job(const BatchJob& job, const JobContext& c, const WorkerSlot& slot) {
       r = run_simulation_job(job, dir, c, where);
     }
   } catch (const std::exception& e) {
-    r = result_json("failed", -1, 0, e.what(), device, json::object());
+    // batch.json stays relocatable: paths of this machine become relative.
+    std::string error = e.what();
+    for (const fs::path& base : {c.jobs_base, c.out_dir}) {
+      const std::string prefix = base.string() + "/";
+      for (std::size_t at; (at = error.find(prefix)) != std::string::npos;) error.erase(at, prefix.size());
+    }
+    r = result_json("failed", -1, 0, error, device, json::object());
+    // Still a sealed bundle, holding the reason.
+    try {
+      std::ostringstream quiet;
+      bundle::ensure_bundle(dir, std::nullopt, quiet);
+      write_file_atomic(dir / "error.log", error + "\n");
+      bundle::seal_bundle(bundle::SealOptions{dir.string(), 1});
+    } catch (const std::exception&) {
+      // The folder itself is unusable; batch.json has the error.
+    }
   }
   r["runtime_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
