@@ -70,7 +70,13 @@ std::unique_ptr<WorkPool> make_local_pool(unsigned threads) { return std::make_u
 
 std::unique_ptr<WorkPool> make_work_pool(Distribution distribution, unsigned threads) {
   const int launched = mpi_launch_size();
-  if (distribution == Distribution::local) return make_local_pool(threads);
+  if (distribution == Distribution::local) {
+    // Every rank would run every task and overwrite the others' outputs.
+    if (launched > 1)
+      throw UsageError("local workers asked for, but this process is one of " + std::to_string(launched) +
+                       " MPI ranks: run it without mpirun/srun, or drop --no-mpi");
+    return make_local_pool(threads);
+  }
 #ifdef NB_HAVE_MPI
   if (distribution == Distribution::mpi || launched) return make_mpi_pool(threads);
   return make_local_pool(threads);

@@ -87,3 +87,29 @@ TEST_CASE("batch: a malformed jobs line is rejected with its line number before 
   CHECK(nbtest::run_tool("nbparity", {"batch", (dir / "path.jsonl").string(), "--out", (dir / "out").string()}).exit_code ==
         5);
 }
+
+TEST_CASE("batch --device cuda: each worker's GPU is recorded, or every job says why there is none") {
+  nbtest::TempDir dir;
+  const fs::path jobs = setup(dir);
+  const auto devices = nbtest::run_tool("nbsim", {"-list_devices"});
+  REQUIRE(devices.exit_code == 0);
+  CHECK(devices.out.rfind("cpu: ", 0) == 0);
+  const bool gpu = devices.out.find("\ncuda 0: ") != std::string::npos;
+  const auto r = nbtest::run_tool(
+      "nbparity", {"batch", jobs.string(), "--out", (dir / "out").string(), "--jobs", "2", "--device", "cuda"});
+  const json b = json::parse(nbtest::read_file(dir / "out/batch.json"));
+  CHECK(b["device"] == "cuda");
+  CHECK(r.exit_code == 3);  // "broken" fails either way
+  for (const auto& job : b["jobs"]) {
+    CAPTURE(job["id"]);
+    if (job["id"] == "broken") continue;
+    if (gpu) {
+      CHECK(job["status"] == "ok");
+      CHECK(job["device"].get<std::string>().rfind("cuda:", 0) == 0);
+      CHECK(job["metrics"]["max_I"].get<double>() > 0);
+    } else {
+      CHECK(job["status"] == "failed");
+      CHECK(job["error"].get<std::string>().find("sees no CUDA GPU") != std::string::npos);
+    }
+  }
+}
