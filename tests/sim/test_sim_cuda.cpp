@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "nbsim/cuda.hpp"
 #include "sim_cases.hpp"
@@ -79,6 +80,56 @@ double kernel_ms(const std::string& out) {
   return at == std::string::npos ? -1 : std::strtod(out.c_str() + at + 14, nullptr);
 }
 
+/// Whole-process wall times (seconds) of `runs` runs of argv in `cwd`, and
+/// the "pixel kernels" milliseconds each printed (-1 when none). Stops at
+/// the first failing run; `failure` then holds its exit code and stderr.
+struct Timed {
+  std::vector<double> wall, kernel;
+  std::string failure;
+  bool ok() const { return failure.empty() && !wall.empty(); }
+};
+
+Timed time_runs(const std::vector<std::string>& argv, const simtest::fs::path& cwd, int runs) {
+  Timed t;
+  for (int rep = 0; rep < runs; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto run = nbtest::run_process(argv, cwd);
+    const double w = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (run.exit_code != 0) {
+      t.failure = "exit " + std::to_string(run.exit_code) + ": " +
+                  (run.err.size() > 600 ? run.err.substr(run.err.size() - 600) : run.err);
+      return t;
+    }
+    t.wall.push_back(w);
+    t.kernel.push_back(kernel_ms(run.out));
+  }
+  return t;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+double min_of(const std::vector<double>& v) { return v.empty() ? -1 : *std::min_element(v.begin(), v.end()); }
+
+/// Removes each flag in `drop` with its `values` values.
+void drop_flags(std::vector<std::string>& args, const std::vector<std::string>& drop, int values) {
+  for (const auto& flag : drop) {
+    const auto it = std::find(args.begin(), args.end(), flag);
+    if (it != args.end()) args.erase(it, it + 1 + values);
+  }
+}
+
+/// a / b, or -1 when either is unknown.
+double ratio(double a, double b) { return a > 0 && b > 0 ? a / b : -1; }
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("-device cuda -dtype float64 matches the CPU backend on every golden case, traces included") {
@@ -131,6 +182,11 @@ TEST_CASE("-device cuda -dtype float64 matches the CPU backend on every golden c
   }
 }
 
+// The benchmark: per case, nbsim -device cuda (5 runs: kernel time and
+// whole-process time), nbsim on the CPU with all cores (3 runs) and, when
+// NB_REF_BIN names a nanoBragg binary, that reference with OMP_NUM_THREADS =
+// all cores (or NB_REF_THREADS; 3 runs): medians of whole-process wall
+// times, measured in the same run on the same machine.
 TEST_CASE("GPU benchmark (NB_GPU_BENCH=1)") {
   const char* bench = std::getenv("NB_GPU_BENCH");
   if (!bench || std::string(bench) != "1") return;  // not a check: scripts/gpu-check.sh runs it
@@ -147,30 +203,75 @@ TEST_CASE("GPU benchmark (NB_GPU_BENCH=1)") {
       {"simple_cubic 4096^2 float64", "simple_cubic_1024", {"-detsize"}, {"-detpixels", "4096"}, 1, 2.0},
       {"simple_cubic_1024 float64", "simple_cubic_1024", {}, {}, 0, -1},
   };
-  std::cout << "GPU_BENCH device=" << nbsim::cuda_device_info().name << "\n";
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string ref_bin;
+  int ref_threads = cores;
+  if (const char* env = std::getenv("NB_REF_BIN"); env && *env) {
+    ref_bin = simtest::fs::absolute(env).string();
+    if (const char* t = std::getenv("NB_REF_THREADS"); t && std::atoi(t) > 0) ref_threads = std::atoi(t);
+    ::setenv("OMP_NUM_THREADS", std::to_string(ref_threads).c_str(), 1);
+  }
+  const std::string nbsim_bin = (nbtest::bin_dir() / "nbsim").string();
+  std::cout << "GPU_BENCH device=" << nbsim::cuda_device_info().name << std::endl;
+  std::cout << "GPU_BENCH_SETUP cores=" << cores << " ref_bin=" << (ref_bin.empty() ? "-" : ref_bin)
+            << " ref_threads=" << (ref_bin.empty() ? 0 : ref_threads) << std::endl;
   for (const Row& row : rows) {
-    nbtest::TempDir work;
-    simtest::stage_inputs(row.golden, work.path());
+    CAPTURE(row.label);
+    nbtest::TempDir gpu_dir, cpu_dir, ref_dir;
+    for (const auto* d : {&gpu_dir, &cpu_dir, &ref_dir}) simtest::stage_inputs(row.golden, d->path());
     std::vector<std::string> args = simtest::c_parity_case_args(row.golden, {});
-    for (const auto& flag : row.drop) {
-      const auto it = std::find(args.begin(), args.end(), flag);
-      if (it != args.end()) args.erase(it, it + 1 + row.drop_values);
-    }
+    drop_flags(args, row.drop, row.drop_values);
     args.insert(args.end(), row.extra.begin(), row.extra.end());
-    args.insert(args.end(), {"-device", "cuda"});
-    std::vector<double> kms, wall;
-    for (int rep = 0; rep < 5; ++rep) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const auto run = nbtest::run_tool("nbsim", args, work.path());
-      const double w = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      INFO(run.err);
-      REQUIRE(run.exit_code == 0);
-      kms.push_back(kernel_ms(run.out));
-      wall.push_back(w);
+
+    std::vector<std::string> gpu_argv{nbsim_bin};
+    gpu_argv.insert(gpu_argv.end(), args.begin(), args.end());
+    gpu_argv.insert(gpu_argv.end(), {"-device", "cuda"});
+    const Timed gpu = time_runs(gpu_argv, gpu_dir.path(), 5);
+    INFO(gpu.failure);
+    REQUIRE(gpu.ok());
+
+    // nbsim on the CPU: all cores (its default).
+    std::vector<std::string> cpu_argv{nbsim_bin};
+    cpu_argv.insert(cpu_argv.end(), args.begin(), args.end());
+    const Timed cpu = time_runs(cpu_argv, cpu_dir.path(), 3);
+    INFO(cpu.failure);
+    CHECK(cpu.ok());
+
+    Timed ref;
+    std::string ref_vs_gpu = "-";
+    if (!ref_bin.empty()) {
+      std::vector<std::string> ref_argv{ref_bin};
+      const auto image_args = simtest::arguments(simtest::case_json(row.golden).at("image_command"));
+      ref_argv.insert(ref_argv.end(), image_args.begin(), image_args.end());
+      drop_flags(ref_argv, row.drop, row.drop_values);
+      ref_argv.insert(ref_argv.end(), row.extra.begin(), row.extra.end());
+      ref = time_runs(ref_argv, ref_dir.path(), 3);
+      // Reported, not checked: the CUDA checks are the ones above.
+      if (!ref.ok())
+        std::cout << "GPU_BENCH_NOTE case=\"" << row.label << "\" reference failed: " << one_line(ref.failure)
+                  << std::endl;
+      if (ref.ok() && simtest::fs::exists(ref_dir / "image.bin")) {
+        const auto a = simtest::read_floats(ref_dir / "image.bin");
+        const auto b = simtest::read_floats(gpu_dir / "image.bin");
+        if (a.size() == b.size()) {
+          // Informative only: nanoBragg.c's own image depends on its thread
+          // count at the first pixel of each thread's block of rows.
+          const Agreement ag = agree(a, b);
+          std::ostringstream o;
+          o << ag.max_rel << " ref_vs_gpu_outside=" << ag.outside;
+          ref_vs_gpu = o.str();
+        }
+      }
     }
-    std::sort(kms.begin(), kms.end());
-    std::sort(wall.begin(), wall.end());
-    std::cout << "GPU_BENCH case=\"" << row.label << "\" kernel_ms_median=" << kms[2] << " kernel_ms_min=" << kms[0]
-              << " process_s_median=" << wall[2] << " goal_kernel_ms=" << row.goal_ms << "\n";
+
+    const double gpu_s = median(gpu.wall), kernel = median(gpu.kernel);
+    const double cpu_s = cpu.ok() ? median(cpu.wall) : -1, ref_s = ref.ok() ? median(ref.wall) : -1;
+    std::cout << "GPU_BENCH case=\"" << row.label << "\" kernel_ms_median=" << kernel
+              << " kernel_ms_min=" << min_of(gpu.kernel) << " process_s_median=" << gpu_s
+              << " goal_kernel_ms=" << row.goal_ms << " cpu_process_s_median=" << cpu_s << " cpu_threads=" << cores
+              << " ref_process_s_median=" << ref_s << " ref_threads=" << (ref_bin.empty() ? 0 : ref_threads)
+              << " ref_over_gpu_process=" << ratio(ref_s, gpu_s)
+              << " ref_over_gpu_kernel=" << ratio(ref_s, kernel / 1000) << " ref_over_cpu_process=" << ratio(ref_s, cpu_s)
+              << " cpu_over_gpu_process=" << ratio(cpu_s, gpu_s) << " ref_vs_gpu_max_rel=" << ref_vs_gpu << std::endl;
   }
 }

@@ -14,8 +14,20 @@ extern char** environ;
 
 namespace nbtest {
 
-fs::path source_dir() { return NB_SOURCE_DIR; }
-fs::path bin_dir() { return NB_BIN_DIR; }
+namespace {
+/// $var when it names a folder, else the path compiled in (test binaries
+/// copied to another machine or checkout are pointed at their tools and
+/// sources through the environment).
+fs::path dir_from_env(const char* var, const char* compiled_in) {
+  if (const char* env = std::getenv(var)) {
+    if (*env && fs::is_directory(env)) return fs::absolute(env);
+  }
+  return compiled_in;
+}
+}  // namespace
+
+fs::path source_dir() { return dir_from_env("NB_TEST_SOURCE_DIR", NB_SOURCE_DIR); }
+fs::path bin_dir() { return dir_from_env("NB_TEST_BIN_DIR", NB_BIN_DIR); }
 
 fs::path shared_dir() {
   if (const char* env = std::getenv("NB_SHARED_DIR")) {

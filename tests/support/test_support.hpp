@@ -11,7 +11,9 @@ namespace nbtest {
 
 namespace fs = std::filesystem;
 
+/// The repository (NB_TEST_SOURCE_DIR overrides the path compiled in).
 fs::path source_dir();
+/// The built tools (NB_TEST_BIN_DIR overrides the path compiled in).
 fs::path bin_dir();
 /// ../shared, or empty when it is absent.
 fs::path shared_dir();
