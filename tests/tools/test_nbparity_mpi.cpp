@@ -106,7 +106,7 @@ std::map<std::string, json> by_id(const json& batch) {
 bool mpi_ready(const char* what) {
   if (std::string(kMpiexec).empty()) {
     ++nbtest::entered_count();
-    MESSAGE("SKIPPED ", what, ": nbparity was built without MPI (install libopenmpi-dev, -DNB_MPI=AUTO)");
+    MESSAGE("SKIPPED (" << what << "): nbparity was built without MPI (install libopenmpi-dev, -DNB_MPI=AUTO)");
     ++nbtest::skipped_count();
     return false;
   }
