@@ -8,15 +8,17 @@
 # (device-run.sh puts on LD_LIBRARY_PATH only those the machine lacks).
 #
 #   scripts/prepare-device-carry.sh [BUILD_DIR]     # default build-gpu
-#   NB_REF_SRC=/path/to/nanoBragg.c scripts/prepare-device-carry.sh
-#       also builds that reference (gcc -O3 -fopenmp) into .devcarry/nanoBragg
+#   NB_REF_BIN=/path/to/nanoBragg scripts/prepare-device-carry.sh
+#       also copies a reference binary you built yourself (OpenMP, for the
+#       all-cores comparison) into .devcarry/nanoBragg, with the libraries
+#       it loads (this project never builds or ships the reference)
 #   NB_SHARED_SRC=../shared scripts/prepare-device-carry.sh
 #       also copies what the CUDA tests read of the golden cases (case.json
 #       and the input files, about 2 MB; not the reference images) into
 #       ./shared/golden (ignored), so they travel with the working tree
 #
 # Environment: NB_DEVCARRY (default .devcarry), NB_CUDA_ARCH (default 90:
-# H100/H200), NB_JOBS (default 2), NB_REF_SRC, NB_SHARED_SRC.
+# H100/H200), NB_JOBS (default 2), NB_REF_BIN, NB_SHARED_SRC.
 # Binaries built here run on machines with this glibc or a newer one.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,8 +39,8 @@ cp "$build/tests/nbsim_tests" "$carry/build-gpu/tests/"
 strip "$carry"/build-gpu/bin/* "$carry/build-gpu/tests/nbsim_tests"
 
 bins=("$carry"/build-gpu/bin/* "$carry/build-gpu/tests/nbsim_tests")
-if [ -n "${NB_REF_SRC:-}" ]; then
-  gcc -O3 -fopenmp -o "$carry/nanoBragg" "$NB_REF_SRC" -lm
+if [ -n "${NB_REF_BIN:-}" ]; then
+  cp "$NB_REF_BIN" "$carry/nanoBragg"
   bins+=("$carry/nanoBragg")
 fi
 
