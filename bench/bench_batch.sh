@@ -20,7 +20,11 @@
 #                           worker; batch.json is rewritten at every change up
 #                           to 2,000 jobs and at most once a second above, so
 #                           2000 vs 2001 shows what the rewrites cost
+#   SIM_EXTRA=""            more nbsim arguments for the scaling jobs (e.g. "-oversample 2"
+#                           for jobs where the simulation, not process start, dominates)
 #   THREADS_PER_JOB=1       --threads-per-job
+#   REPEATS=1               runs per configuration; the row shows the run of median wall
+#                           time and lists all wall times
 #   MPIRUN="mpirun --oversubscribe --allow-run-as-root --bind-to none"
 #                           Open MPI binds each rank (and the simulators it
 #                           starts) to one core when ranks <= cores; on a
@@ -53,6 +57,8 @@ trivial_ranks=${TRIVIAL_RANKS-1 2}
 trivial_local=${TRIVIAL_LOCAL-1}
 rewrite_sizes=${REWRITE_SIZES-2000 2001}
 tpj=${THREADS_PER_JOB:-1}
+repeats=${REPEATS:-1}
+read -r -a sim_extra <<< "${SIM_EXTRA:-}"
 read -r -a mpirun <<< "${MPIRUN:-mpirun --oversubscribe --allow-run-as-root --bind-to none}"
 cores=$(nproc)
 
@@ -107,13 +113,15 @@ SH
 chmod +x fake_sim.sh
 
 sim_args='"-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100", "-N", "5", "-lambda", "6.2", "-distance", "100", "-pixel", "0.1"'
-make_jobs() {  # FILE N PIX_LO PIX_HI: N jobs, -detpixels spread over [LO, HI], each its own misset
-  local file=$1 n=$2 lo=$3 hi=$4 i pix
+make_jobs() {  # FILE N PIX_LO PIX_HI [EXTRA ARGS]: N jobs, -detpixels spread over [LO, HI], each its own misset
+  local file=$1 n=$2 lo=$3 hi=$4 i pix extra="" a
+  shift 4
+  for a in "$@"; do extra+=", \"$a\""; done
   : > "$file"
   for ((i = 0; i < n; i++)); do
     pix=$(( n > 1 ? lo + (hi - lo) * i / (n - 1) : lo ))
-    printf '{"id": "j%04d", "args": [%s, "-detpixels", "%d", "-misset", "%d", "%d", "%d"]}\n' \
-      "$i" "$sim_args" "$pix" $((i % 17)) $((i * 7 % 23)) $((i * 11 % 29)) >> "$file"
+    printf '{"id": "j%04d", "args": [%s, "-detpixels", "%d", "-misset", "%d", "%d", "%d"%s]}\n' \
+      "$i" "$sim_args" "$pix" $((i % 17)) $((i * 7 % 23)) $((i * 11 % 29)) "$extra" >> "$file"
   done
 }
 
@@ -157,14 +165,14 @@ PY
 }
 
 baseline="" last_out=""
-# run_case LABEL KIND(mpi|local) WORKERS JOBSFILE [extra nbparity args...]
-run_case() {
+# run_once LABEL KIND(mpi|local) WORKERS JOBSFILE [extra nbparity args...]: one timed run; prints
+# wall ok n sum mean_rt mean_sim spread json_bytes complete main_ticks proc_ticks hz seal
+run_once() {
   local label=$1 kind=$2 w=$3 jobsfile=$4
   shift 4
   local out=$work/out-$label-$kind$w stat=$work/stat-$label-$kind$w t0 t1 wall seal rc=0 cmd
   rm -rf "$out"
   if [ "$kind" = mpi ]; then
-    launch_cost "$w"
     cmd=("${mpirun[@]}" -n "$w" ./sample_rank0.sh "$stat" "$nbparity" batch "$jobsfile" --out "$out" "$@")
   else
     cmd=(./sample_rank0.sh "$stat" "$nbparity" batch "$jobsfile" --out "$out" --no-mpi --jobs "$w" "$@")
@@ -175,29 +183,43 @@ run_case() {
   if [ "$rc" != 0 ]; then
     echo "bench: exit $rc: ${cmd[*]}" >&2
     tail -5 "$out.log" >&2
-    exit 1
+    return 1
   fi
   wall=$(echo "$t1 - $t0" | bc -l)
-  read -r ok n sum mean_rt mean_sim spread json_bytes complete < <(analyse "$out")
-  [ "$ok" = "$n" ] && [ "$complete" = True ] || { echo "bench: $label $kind $w: $ok of $n ok, complete=$complete" >&2; exit 1; }
-  read -r main_t proc_t hz < "$stat"
   # The final seal of DIR hashes every job's files again: time it alone (page cache warm).
   t0=$(now)
   "$nbbundle" seal "$out" > /dev/null
   t1=$(now)
   seal=$(echo "$t1 - $t0" | bc -l)
-  last_out=$out
+  echo "$wall $(analyse "$out") $(cat "$stat") $seal"
+}
+
+# run_case LABEL KIND WORKERS JOBSFILE [args...]: REPEATS runs, the row of the median wall time.
+run_case() {
+  local label=$1 kind=$2 w=$3 rows=() i
+  [ "$kind" = mpi ] && launch_cost "$w"
+  for ((i = 0; i < repeats; i++)); do
+    rows+=("$(run_once "$@")") || exit 1
+  done
+  local walls median
+  walls=$(printf '%s\n' "${rows[@]}" | awk '{printf "%.2f ", $1}')
+  median=$(printf '%s\n' "${rows[@]}" | sort -g | sed -n "$(( (repeats + 1) / 2 ))p")
+  local wall ok n sum mean_rt mean_sim spread json_bytes complete main_t proc_t hz seal
+  read -r wall ok n sum mean_rt mean_sim spread json_bytes complete main_t proc_t hz seal <<< "$median"
+  [ "$ok" = "$n" ] && [ "$complete" = True ] || { echo "bench: $label $kind $w: $ok of $n ok, complete=$complete" >&2; exit 1; }
+  last_out=$work/out-$label-$kind$w
   [ -z "$baseline" ] && baseline=$wall
   local over=no launch=-
   [ "$w" -gt "$cores" ] && over=yes
   [ "$kind" = mpi ] && launch=$(printf %.2f "${launch_s[$w]}")
   awk -v label="$label" -v kind="$kind" -v w="$w" -v over="$over" -v n="$n" -v wall="$wall" -v base="$baseline" \
       -v sum="$sum" -v mrt="$mean_rt" -v msim="$mean_sim" -v main="$main_t" -v proc="$proc_t" -v hz="$hz" \
-      -v spread="$spread" -v launch="$launch" -v jb="$json_bytes" -v seal="$seal" 'BEGIN {
+      -v spread="$spread" -v launch="$launch" -v jb="$json_bytes" -v seal="$seal" -v walls="$walls" -v reps="$repeats" 'BEGIN {
     cfg = (kind == "mpi" ? "mpirun -n " w : "--jobs " w) (over == "yes" ? " (oversub.)" : "")
-    printf "%-8s %-22s %4d %7.2f %7.1f %6.2f %8.2f %8.1f %7.1f %7.1f %8.1f %8.1f %6s %6.2f %-9s %8d\n",
+    printf "%-8s %-22s %4d %7.2f %7.1f %6.2f %8.2f %8.1f %7.1f %7.1f %8.1f %8.1f %6s %6.2f %-9s %8d%s\n",
       label, cfg, n, wall, n / wall, base / wall, sum, (wall * w - sum) * 1000 / n,
-      mrt * 1000, msim * 1000, main / hz * 1000 / n, proc / hz * 1000 / n, launch, seal, spread, jb
+      mrt * 1000, msim * 1000, main / hz * 1000 / n, proc / hz * 1000 / n, launch, seal, spread, jb,
+      (reps > 1 ? "  walls: " walls : "")
   }'
 }
 
@@ -209,17 +231,17 @@ header() {
 echo "# nbparity batch benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), $(lscpu | sed -n 's/^CPU(s): *//p') CPUs ($(lscpu | sed -n 's/^Core(s) per socket: *//p') cores/socket, $(lscpu | sed -n 's/^Thread(s) per core: *//p') threads/core), nproc $cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $("${mpirun[0]}" --version 2>/dev/null | head -1); nbparity $("$nbparity" --version 2>/dev/null | head -1)"
-echo "# ${mpirun[*]}; --threads-per-job $tpj; configurations with more workers than cores are marked oversub."
+echo "# ${mpirun[*]}; --threads-per-job $tpj; $repeats run(s) per configuration; configurations with more workers than cores are marked oversub."
 echo "# columns: wall_s wall seconds incl. mpirun; speedup vs the first row; sum_rt_s sum of batch.json runtime_s;"
 echo "#   ovh_ms/j (wall x workers - sum_rt) / jobs; rt_ms/j mean runtime_s; sim_ms/j mean simulator time (bundle commands.txt);"
 echo "#   r0main_ms / r0proc_ms CPU of rank 0's main thread / whole nbparity process per job; mpi_s mpirun -n R /bin/true;"
 echo "#   seal_s nbbundle seal DIR afterwards (what the run's final seal costs); per_rank jobs per rank"
 echo "#   (local workers all count as rank 0); json_B final batch.json bytes"
 
-make_jobs jobs.jsonl "$njobs" "$pix_lo" "$pix_hi"
+make_jobs jobs.jsonl "$njobs" "$pix_lo" "$pix_hi" "${sim_extra[@]}"
 if [ -n "$ranks$local_jobs" ]; then
   echo
-  echo "## scaling: $njobs jobs, -detpixels $pix_lo..$pix_hi, -N 5"
+  echo "## scaling: $njobs jobs, -detpixels $pix_lo..$pix_hi, -N 5 ${sim_extra[*]}"
   header
   for r in $ranks; do run_case scaling mpi "$r" jobs.jsonl --threads-per-job "$tpj"; done
   for j in $local_jobs; do run_case scaling local "$j" jobs.jsonl --threads-per-job "$tpj"; done
