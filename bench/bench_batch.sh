@@ -5,8 +5,9 @@
 #
 #   bench/bench_batch.sh
 #
-# Settings (environment; defaults finish in a few minutes on 2 cores):
-#   BUILD=build             folder holding bin/nbparity and bin/nbsim
+# Settings (environment; the defaults take about 4–7 minutes on 2 cores, most of
+# it in the rewrite test):
+#   BUILD=build             folder holding bin/nbparity, bin/nbsim and bin/nbbundle
 #   NJOBS=64                jobs in the scaling batch
 #   DETPIXELS="96 160"      -detpixels range of the scaling jobs (spread over the jobs)
 #   RANKS="1 2 4"           mpirun -n R for the scaling batch ("" skips MPI)
@@ -34,7 +35,7 @@
 #   KEEP=0                  1: keep the temporary folder and say where it is
 #
 # Per configuration it prints: workers, wall seconds, jobs/s, speed-up against
-# the first MPI configuration (1 rank by default), the sum of the jobs'
+# the first row of its table (mpirun -n 1 by default), the sum of the jobs'
 # runtime_s from batch.json, overhead = wall x workers - sum (launch, setup,
 # scheduling gaps, batch.json rewrites, the final seal, load imbalance at the
 # end), and rank 0's own CPU time: its main thread (with MPI and more than one
