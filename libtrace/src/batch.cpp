@@ -4,7 +4,10 @@
 // job down) leaves a record of what finished and what did not.
 #include "nbtrace/batch.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -141,7 +144,7 @@ json run_simulation_job(const BatchJob& job, const fs::path& dir, const JobConte
   rec.stdout_file = "stdout.log";
   rec.stderr_file = "stderr.log";
   bundle::append_command(dir, rec);
-  bundle::seal_bundle(bundle::SealOptions{dir.string(), 1});
+  bundle::seal_bundle(bundle::SealOptions{dir.string(), 1, c.git});
   const std::string error = o.exit_code == 0 ? "" : last_line(read_text_file(dir / "stderr.log"));
   return result_json(o.exit_code == 0 ? "ok" : "failed", o.exit_code, 0, error, where.device,
                      parse_stats(o.stdout_text));
@@ -239,7 +242,7 @@ json run_job(const BatchJob& job, const JobContext& c, const WorkerSlot& slot) {
       std::ostringstream quiet;
       bundle::ensure_bundle(dir, std::nullopt, quiet);
       write_file_atomic(dir / "error.log", error + "\n");
-      bundle::seal_bundle(bundle::SealOptions{dir.string(), 1});
+      bundle::seal_bundle(bundle::SealOptions{dir.string(), 1, c.git});
     } catch (const std::exception&) {
       // The folder itself is unusable; batch.json has the error.
     }
@@ -304,6 +307,14 @@ bool finished_before(const fs::path& dir) {
   }
 }
 
+/// CPUs this process may run on (its affinity mask), at least 1.
+unsigned usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 int code_of(const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
@@ -340,10 +351,15 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     c.jobs_base = fs::absolute(opt.jobs_file).parent_path();
     c.test_bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
     if (c.test_bin.find('/') != std::string::npos) c.test_bin = fs::absolute(c.test_bin).string();
-    c.ref_bin = opt.ref_bin.empty() ? "" : fs::absolute(opt.ref_bin).string();
+    // A bare name is looked up on PATH when run, a path is made absolute.
+    c.ref_bin = opt.ref_bin.find('/') == std::string::npos ? opt.ref_bin : fs::absolute(opt.ref_bin).string();
     c.device = opt.device;
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    c.threads_per_job = opt.threads_per_job ? opt.threads_per_job : std::max(1u, cores / pool->node_workers());
+    // A rank confined to some CPUs (mpirun --bind-to, Slurm --cpus-per-task)
+    // uses those; an unconfined one shares the node with its neighbours.
+    const unsigned cpus = usable_cpus();
+    const bool confined = cpus < std::max(1u, std::thread::hardware_concurrency());
+    c.threads_per_job =
+        opt.threads_per_job ? opt.threads_per_job : (confined ? cpus : std::max(1u, cpus / pool->node_workers()));
     c.git = bundle::git_state(fs::current_path());
     entries.resize(jobs.size());
     todo.assign(jobs.size(), true);
@@ -357,8 +373,18 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
       std::error_code ec;
       fs::remove(c.out_dir / bundle::kManifestName, ec);
       if (opt.resume) {
+        // Verifying earlier bundles re-hashes their files: all cores at it.
+        std::vector<char> done(jobs.size(), 0);
+        std::atomic<std::size_t> next{0};
+        auto check = [&] {
+          for (std::size_t i; (i = next++) < jobs.size();) done[i] = finished_before(c.out_dir / jobs[i].id);
+        };
+        std::vector<std::thread> checkers;
+        for (unsigned t = 1; t < std::min<std::size_t>(usable_cpus(), jobs.size()); ++t) checkers.emplace_back(check);
+        check();
+        for (auto& t : checkers) t.join();
         for (std::size_t i = 0; i < jobs.size(); ++i) {
-          if (!finished_before(c.out_dir / jobs[i].id)) continue;
+          if (!done[i]) continue;
           todo[i] = false;
           entries[i].status = "skipped";
           entries[i].exit_code = 0;
@@ -378,15 +404,18 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
 
   std::size_t finished_count = 0;
   const std::size_t to_run = static_cast<std::size_t>(std::count(todo.begin(), todo.end(), true));
-  auto last_write = std::chrono::steady_clock::now() - std::chrono::hours(1);
-  // Rewritten at every change while that is cheap (up to 2,000 jobs), else
-  // at most once a second: what finished is on disk if the run dies.
-  const auto interval = jobs.size() <= 2000 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1000);
+  // Rewritten after each change, unless rewriting would take more than
+  // about 5% of the time (large batches): what finished is on disk if the
+  // run dies, and the scheduler (which waits for the rewrite) keeps going.
+  using clock = std::chrono::steady_clock;
+  clock::time_point last_write_end{};
+  clock::duration last_write_cost{};
   auto write_progress = [&](bool force) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_write < interval) return;
-    last_write = now;
+    const auto start = clock::now();
+    if (!force && start - last_write_end < 20 * last_write_cost) return;
     write_file_atomic(c.out_dir / "batch.json", batch_document(opt, *pool, jobs, entries, false).dump(2) + "\n");
+    last_write_end = clock::now();
+    last_write_cost = last_write_end - start;
   };
   if (root) {
     err << "nbparity batch: " << jobs.size() << " jobs (" << to_run << " to run) on " << pool->description()
@@ -439,7 +468,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     rec.start_utc = bundle::utc_now_iso();
     rec.exit_code = code;
     bundle::append_command(c.out_dir, rec);
-    bundle::seal_bundle(bundle::SealOptions{c.out_dir.string(), 0});
+    bundle::seal_bundle(bundle::SealOptions{c.out_dir.string(), 0, c.git});
     out << jobs.size() << " jobs: " << doc["ok"].get<std::size_t>() << " ok, " << doc["skipped"].get<std::size_t>()
         << " skipped (resume), " << doc["failed"].get<std::size_t>() << " failed, "
         << doc["divergent"].get<std::size_t>() << " divergent; " << (fs::path(opt.out_dir) / "batch.json").string()

@@ -134,7 +134,7 @@ SealResult seal_bundle(const SealOptions& opt) {
   }
   if (id.empty()) id = bundle_id_from_path(root.canonical).value_or("");
 
-  const GitState git = git_state(fs::current_path());
+  const GitState git = opt.git ? *opt.git : git_state(fs::current_path());
   write_file_atomic(root.canonical / kEnvName, environment_json(id, git));
   write_file_atomic(root.canonical / kGitShaName, git_sha_text(git));
 

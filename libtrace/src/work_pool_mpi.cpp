@@ -3,6 +3,7 @@
 // tasks itself on a worker thread; results come back as JSON text.
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -33,15 +34,31 @@ void check(int rc, const char* what) {
   }
 }
 
-/// Waits for a request without holding a core: Open MPI's blocking calls
-/// poll continuously, which would starve the simulations when ranks share
-/// cores. 200 us between tests bounds the scheduling delay.
+/// Sleeps between polls, from 50 us doubling to 2 ms while nothing comes:
+/// Open MPI's blocking calls poll continuously, which would starve the
+/// simulations when ranks share cores; 2 ms bounds the added delay, small
+/// against a job (a process start alone is ~10 ms).
+class Backoff {
+ public:
+  void reset() { pause_ = kMin; }
+  void wait() {
+    std::this_thread::sleep_for(pause_);
+    pause_ = std::min(pause_ * 2, kMax);
+  }
+
+ private:
+  static constexpr std::chrono::microseconds kMin{50}, kMax{2000};
+  std::chrono::microseconds pause_ = kMin;
+};
+
+/// Waits for a request without holding a core (see Backoff).
 void wait_gently(MPI_Request& request) {
+  Backoff backoff;
   for (;;) {
     int done = 0;
     check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (done) return;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    backoff.wait();
   }
 }
 
@@ -71,6 +88,11 @@ class MpiPool final : public WorkPool {
       // Only the main thread calls MPI; rank 0's worker thread never does.
       check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
       owns_mpi_ = true;
+      if (provided < MPI_THREAD_FUNNELED) {
+        MPI_Finalize();
+        throw std::runtime_error("MPI: this MPI library does not allow threads (MPI_THREAD_FUNNELED), which rank 0 "
+                                 "needs to run jobs beside its scheduler");
+      }
     }
     check(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
     MPI_Comm_rank(comm_, &rank_);
@@ -153,14 +175,16 @@ class MpiPool final : public WorkPool {
     });
     int stopped = 0;
     std::string message;
+    Backoff backoff;
     while (stopped < ranks_ - 1) {
       int waiting = 0;
       MPI_Status status;
       check(MPI_Iprobe(MPI_ANY_SOURCE, kTagReady, comm_, &waiting, &status), "MPI_Iprobe");
       if (!waiting) {
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        backoff.wait();
         continue;
       }
+      backoff.reset();
       int size = 0;
       MPI_Get_count(&status, MPI_CHAR, &size);
       message.assign(static_cast<std::size_t>(size), '\0');

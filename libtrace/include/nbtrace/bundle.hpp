@@ -234,6 +234,9 @@ int run_record(const RecordOptions& opt, std::ostream& out, std::ostream& err);
 struct SealOptions {
   std::string dir;
   unsigned threads = 0;
+  /// The git state to record; unset: asked of git for the current folder
+  /// (a batch passes it once for all its bundles).
+  std::optional<GitState> git = std::nullopt;
 };
 struct SealResult {
   std::size_t files = 0;
