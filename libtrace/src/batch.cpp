@@ -468,7 +468,9 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     rec.start_utc = bundle::utc_now_iso();
     rec.exit_code = code;
     bundle::append_command(c.out_dir, rec);
-    bundle::seal_bundle(bundle::SealOptions{c.out_dir.string(), 0, c.git});
+    bundle::SealOptions seal{c.out_dir.string(), 0, c.git};
+    seal.reuse_subbundle_digests = true;  // the job bundles were sealed as they finished
+    bundle::seal_bundle(seal);
     out << jobs.size() << " jobs: " << doc["ok"].get<std::size_t>() << " ok, " << doc["skipped"].get<std::size_t>()
         << " skipped (resume), " << doc["failed"].get<std::size_t>() << " failed, "
         << doc["divergent"].get<std::size_t>() << " divergent; " << (fs::path(opt.out_dir) / "batch.json").string()

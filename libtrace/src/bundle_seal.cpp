@@ -121,6 +121,38 @@ std::string environment_json(std::string_view bundle_id, const GitState& git) {
   return env.dump(2) + "\n";
 }
 
+namespace {
+
+/// Digests listed by the manifests of sub-bundles, by path from the root,
+/// for files not modified since their manifest was written.
+std::map<std::string, std::string> subbundle_digests(const RootDir& root, const std::vector<BundleFile>& files,
+                                                     const std::string& manifest) {
+  std::map<std::string, std::string> digests;
+  for (const BundleFile& f : files) {
+    const auto slash = f.path.rfind('/');
+    if (f.symlink || slash == std::string::npos || f.path.compare(slash + 1, std::string::npos, manifest) != 0) continue;
+    const std::string prefix = f.path.substr(0, slash + 1);
+    std::error_code ec;
+    const auto written = fs::last_write_time(root.canonical / f.path, ec);
+    if (ec) continue;
+    try {
+      for (const ManifestEntry& e : parse_manifest(read_beneath(root.fd, f.path, 1u << 30)).entries) {
+        // A sub-manifest speaks only for files beneath its own folder.
+        const fs::path rel(e.path);
+        if (rel.is_absolute() || std::any_of(rel.begin(), rel.end(), [](const fs::path& c) { return c == ".."; }))
+          continue;
+        const auto when = fs::last_write_time(root.canonical / (prefix + e.path), ec);
+        if (!ec && when <= written) digests[prefix + e.path] = e.hex;
+      }
+    } catch (const InputError&) {
+      // An unreadable sub-manifest: its files are hashed like any other.
+    }
+  }
+  return digests;
+}
+
+}  // namespace
+
 SealResult seal_bundle(const SealOptions& opt) {
   if (opt.dir.empty()) throw UsageError("DIR is required");
   const RootDir root(opt.dir);
@@ -146,8 +178,15 @@ SealResult seal_bundle(const SealOptions& opt) {
                        ": symlink pointing outside the bundle; copy the file in instead before sealing");
     }
   }
+  const std::map<std::string, std::string> sealed =
+      opt.reuse_subbundle_digests ? subbundle_digests(root, files, manifest) : std::map<std::string, std::string>{};
   std::vector<FileDigest> digests(files.size());
   parallel_for_files(files.size(), opt.threads, [&](std::size_t i, std::vector<char>& buffer) {
+    const auto known = sealed.find(files[i].path);
+    if (known != sealed.end() && !files[i].symlink) {
+      digests[i] = FileDigest{true, 0, known->second, files[i].size};
+      return;
+    }
     digests[i] = hash_beneath(root.fd, files[i].path, buffer);
   });
 

@@ -229,3 +229,41 @@ TEST_CASE("nvidia_gpus reads the driver's /proc files (closed and open kernel mo
   nbtest::write_file(proc / "version", "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\n");
   CHECK(nvidia_gpus(proc.path())[0].driver == "535.104.05");
 }
+
+TEST_CASE("sealing over sealed sub-bundles reuses their digests, but never for a file changed since") {
+  nbtest::TempDir tmp;
+  const fs::path root = tmp / "batch";
+  std::ostringstream err;
+  ensure_bundle(root, std::nullopt, err);
+  for (const char* job : {"job-a", "job-b"}) {
+    ensure_bundle(root / job, std::nullopt, err);
+    nbtest::write_file(root / job / "image.bin", std::string("pixels of ") + job);
+    seal_bundle(SealOptions{(root / job).string(), 1});
+  }
+  nbtest::write_file(root / "batch.json", "{}\n");
+  SealOptions reuse{root.string(), 1};
+  reuse.reuse_subbundle_digests = true;
+  seal_bundle(reuse);
+  const std::string reused = nbtest::read_file(root / "sha256.txt");
+  seal_bundle(SealOptions{root.string(), 1});
+  CHECK(nbtest::read_file(root / "sha256.txt") == reused);  // the same manifest as hashing everything
+  CHECK(reused.find(sha256_hex("pixels of job-a") + "  job-a/image.bin") != std::string::npos);
+
+  // A file rewritten after its sub-bundle was sealed is hashed afresh.
+  const fs::path image = root / "job-b/image.bin";
+  nbtest::write_file(image, "changed pixels");
+  fs::last_write_time(image, fs::last_write_time(root / "job-b/sha256.txt") + std::chrono::seconds(2));
+  seal_bundle(reuse);
+  CHECK(nbtest::read_file(root / "sha256.txt").find(sha256_hex("changed pixels") + "  job-b/image.bin") !=
+        std::string::npos);
+
+  // One changed with its old time kept takes the sub-manifest's digest, and
+  // verify (which hashes every file) then reports it.
+  nbtest::write_file(root / "job-a/image.bin", "tampered");
+  fs::last_write_time(root / "job-a/image.bin", fs::last_write_time(root / "job-a/sha256.txt") - std::chrono::seconds(2));
+  seal_bundle(reuse);
+  Verdict v = Verdict::ok;
+  for (const VerifyItem& i : verify_manifest(root, "sha256.txt", 1, false).items)
+    if (i.entry.path == "job-a/image.bin") v = i.verdict;
+  CHECK(v != Verdict::ok);
+}

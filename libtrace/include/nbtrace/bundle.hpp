@@ -237,6 +237,11 @@ struct SealOptions {
   /// The git state to record; unset: asked of git for the current folder
   /// (a batch passes it once for all its bundles).
   std::optional<GitState> git = std::nullopt;
+  /// Files of sealed sub-bundles (folders with their own manifest) take
+  /// the digest that manifest lists, unless modified after it was written:
+  /// sealing a batch folder then reads only what is new. `verify` still
+  /// hashes every file.
+  bool reuse_subbundle_digests = false;
 };
 struct SealResult {
   std::size_t files = 0;
