@@ -70,6 +70,14 @@ std::unique_ptr<WorkPool> make_local_pool(unsigned threads) { return std::make_u
 
 std::unique_ptr<WorkPool> make_work_pool(Distribution distribution, unsigned threads) {
   const int launched = mpi_launch_size();
+  // srun without an MPI plugin starts N copies that know nothing of each
+  // other: each would run every job into the same folder.
+  if (launched == 0) {
+    if (const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS"); tasks && std::atoi(tasks) > 1)
+      throw UsageError("started by srun as one of " + std::string(tasks) +
+                       " tasks without an MPI environment: use srun --mpi=pmix (or pmi2; srun --mpi=list), or run "
+                       "one task");
+  }
   if (distribution == Distribution::local) {
     // Every rank would run every task and overwrite the others' outputs.
     if (launched > 1)

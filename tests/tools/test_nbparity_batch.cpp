@@ -1,5 +1,6 @@
 // nbparity batch (local workers): bundles per job, failures recorded, resume,
 // malformed jobs rejected up front, results independent of the worker count.
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
@@ -112,4 +113,15 @@ TEST_CASE("batch --device cuda: each worker's GPU is recorded, or every job says
       CHECK(job["error"].get<std::string>().find("sees no CUDA GPU") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("batch refuses to run as one of several srun tasks without an MPI environment") {
+  nbtest::TempDir dir;
+  const fs::path jobs = setup(dir);
+  ::setenv("SLURM_STEP_NUM_TASKS", "4", 1);
+  const auto r = nbtest::run_tool("nbparity", {"batch", jobs.string(), "--out", (dir / "out").string()});
+  ::unsetenv("SLURM_STEP_NUM_TASKS");
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("srun --mpi=pmix") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "out"));
 }
