@@ -4,14 +4,15 @@
 // job down) leaves a record of what finished and what did not.
 #include "nbtrace/batch.hpp"
 
-#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -38,7 +39,7 @@ struct JobContext {
   fs::path out_dir;
   fs::path jobs_base;        ///< the jobs file's folder: input paths are relative to it
   std::string test_bin;      ///< absolute or a PATH name
-  std::string ref_bin;       ///< --ref-bin, absolute; empty: none
+  std::string ref_bin;       ///< --ref-bin: absolute, or a bare name looked up on PATH; empty: none
   std::string device;        ///< cpu or cuda
   unsigned threads_per_job;  ///< nbsim -nthreads on the CPU
   bundle::GitState git;
@@ -251,6 +252,37 @@ json run_job(const BatchJob& job, const JobContext& c, const WorkerSlot& slot) {
   return r;
 }
 
+/// Calls `task` every `period` on a thread of its own until stopped (or
+/// destroyed, exceptions included); does nothing when not `enabled`.
+class PeriodicTask {
+ public:
+  PeriodicTask(bool enabled, std::chrono::milliseconds period, std::function<void()> task) {
+    if (!enabled) return;
+    thread_ = std::thread([this, period, task = std::move(task)] {
+      std::unique_lock hold(mutex_);
+      while (!wake_.wait_for(hold, period, [this] { return stop_; })) task();
+    });
+  }
+  ~PeriodicTask() { stop(); }
+  PeriodicTask(const PeriodicTask&) = delete;
+  PeriodicTask& operator=(const PeriodicTask&) = delete;
+  void stop() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard g(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 /// A job's line in batch.json (root only).
 struct Entry {
   std::string status = "not done";  ///< ok, failed, divergent, skipped, not done
@@ -307,14 +339,6 @@ bool finished_before(const fs::path& dir) {
   }
 }
 
-/// CPUs this process may run on (its affinity mask), at least 1.
-unsigned usable_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 int code_of(const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
@@ -354,12 +378,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     // A bare name is looked up on PATH when run, a path is made absolute.
     c.ref_bin = opt.ref_bin.find('/') == std::string::npos ? opt.ref_bin : fs::absolute(opt.ref_bin).string();
     c.device = opt.device;
-    // A rank confined to some CPUs (mpirun --bind-to, Slurm --cpus-per-task)
-    // uses those; an unconfined one shares the node with its neighbours.
-    const unsigned cpus = usable_cpus();
-    const bool confined = cpus < std::max(1u, std::thread::hardware_concurrency());
-    c.threads_per_job =
-        opt.threads_per_job ? opt.threads_per_job : (confined ? cpus : std::max(1u, cpus / pool->node_workers()));
+    c.threads_per_job = opt.threads_per_job ? opt.threads_per_job : pool->cpu_share();
     c.git = bundle::git_state(fs::current_path());
     entries.resize(jobs.size());
     todo.assign(jobs.size(), true);
@@ -407,16 +426,28 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
   // Rewritten after each change, unless rewriting would take more than
   // about 5% of the time (large batches): what finished is on disk if the
   // run dies, and the scheduler (which waits for the rewrite) keeps going.
+  // A change held back is written by the next change or, in a quiet
+  // stretch (long jobs), by a timer within about a second.
   using clock = std::chrono::steady_clock;
   clock::time_point last_write_end{};
   clock::duration last_write_cost{};
+  bool pending = false;
+  std::mutex record;  // entries and batch.json: the pool's callbacks and the timer
   auto write_progress = [&](bool force) {
     const auto start = clock::now();
-    if (!force && start - last_write_end < 20 * last_write_cost) return;
+    if (!force && start - last_write_end < 20 * last_write_cost) {
+      pending = true;
+      return;
+    }
     write_file_atomic(c.out_dir / "batch.json", batch_document(opt, *pool, jobs, entries, false).dump(2) + "\n");
     last_write_end = clock::now();
     last_write_cost = last_write_end - start;
+    pending = false;
   };
+  PeriodicTask timer(root, std::chrono::seconds(1), [&] {
+    std::lock_guard g(record);
+    if (pending) write_progress(false);
+  });
   if (root) {
     err << "nbparity batch: " << jobs.size() << " jobs (" << to_run << " to run) on " << pool->description()
         << (opt.device == "cuda" ? ", GPUs" : "") << "\n";
@@ -429,10 +460,12 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
         return run_job(jobs[i], c, slot);
       },
       [&](std::size_t i, const WorkerSlot& slot) {
+        std::lock_guard g(record);
         entries[i].rank = slot.rank;
         write_progress(false);
       },
       [&](std::size_t i, const WorkerSlot& slot, json r) {
+        std::lock_guard g(record);
         Entry& e = entries[i];
         e.rank = slot.rank;
         if (r.contains("pool_error")) {
@@ -452,6 +485,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
             << (e.error.empty() ? "" : ": " + e.error) << "\n";
         write_progress(false);
       });
+  timer.stop();
 
   int code = exit_code::ok;
   if (root) {

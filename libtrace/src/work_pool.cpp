@@ -1,5 +1,7 @@
 #include "nbtrace/work_pool.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -10,6 +12,13 @@
 #include "work_pool_internal.hpp"
 
 namespace nbtrace {
+
+unsigned usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 int mpi_launch_size() {
   // Open MPI's mpirun, PMIx (srun --mpi=pmix, prterun) and PMI-1/2 launchers.
@@ -55,7 +64,7 @@ class LocalPool final : public WorkPool {
   int rank() const override { return 0; }
   int ranks() const override { return 1; }
   unsigned threads() const override { return threads_; }
-  unsigned node_workers() const override { return threads_; }
+  unsigned cpu_share() const override { return std::max(1u, usable_cpus() / threads_); }
   std::string description() const override {
     return std::to_string(threads_) + (threads_ == 1 ? " local worker" : " local workers");
   }

@@ -2,6 +2,7 @@
 // rank asks next (dynamic scheduling: long and short tasks mix well) and runs
 // tasks itself on a worker thread; results come back as JSON text.
 #include <mpi.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
@@ -101,6 +102,20 @@ class MpiPool final : public WorkPool {
     check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
     MPI_Comm_rank(node, &local_rank_);
     MPI_Comm_size(node, &local_ranks_count_);
+    // Ranks of this node whose CPUs overlap this one's share them.
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    const bool known = sched_getaffinity(0, sizeof mine, &mine) == 0;
+    std::vector<cpu_set_t> sets(static_cast<std::size_t>(local_ranks_count_));
+    check(MPI_Allgather(&mine, sizeof mine, MPI_BYTE, sets.data(), sizeof mine, MPI_BYTE, node), "MPI_Allgather");
+    int sharing = 0;
+    for (cpu_set_t& other : sets) {
+      cpu_set_t both;
+      CPU_AND(&both, &mine, &other);
+      if (CPU_COUNT(&both) > 0) ++sharing;
+    }
+    cpu_share_ = known ? std::max(1u, usable_cpus() / static_cast<unsigned>(std::max(1, sharing)))
+                       : std::max(1u, usable_cpus() / static_cast<unsigned>(local_ranks_count_));
     MPI_Comm_free(&node);
     local_ranks_.assign(static_cast<std::size_t>(ranks_), 0);
     check(MPI_Allgather(&local_rank_, 1, MPI_INT, local_ranks_.data(), 1, MPI_INT, comm_), "MPI_Allgather");
@@ -131,7 +146,7 @@ class MpiPool final : public WorkPool {
   int rank() const override { return rank_; }
   int ranks() const override { return ranks_; }
   unsigned threads() const override { return 1; }
-  unsigned node_workers() const override { return static_cast<unsigned>(local_ranks_count_); }
+  unsigned cpu_share() const override { return cpu_share_; }
   std::string description() const override {
     return std::to_string(ranks_) + (ranks_ == 1 ? " MPI rank" : " MPI ranks");
   }
@@ -234,6 +249,7 @@ class MpiPool final : public WorkPool {
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, ranks_ = 1, local_rank_ = 0, local_ranks_count_ = 1;
+  unsigned cpu_share_ = 1;
   std::vector<int> local_ranks_;
   bool owns_mpi_ = false;
 };

@@ -29,6 +29,9 @@ struct WorkerSlot {
   unsigned node_slot = 0;
 };
 
+/// CPUs this process may run on (its affinity mask), at least 1.
+unsigned usable_cpus();
+
 /// Whether MPI support was compiled in (-DNB_MPI=AUTO/ON found Open MPI).
 bool mpi_built();
 
@@ -63,9 +66,11 @@ class WorkPool {
   bool is_root() const { return rank() == 0; }
   /// Local worker threads per rank.
   virtual unsigned threads() const = 0;
-  /// Jobs that run at once on this node (ranks on the node x threads): what
-  /// shares its cores and GPUs.
-  virtual unsigned node_workers() const = 0;
+  /// CPUs each of this rank's jobs may use without crowding the others:
+  /// this process's CPUs (its affinity: mpirun --bind-to, Slurm
+  /// --cpus-per-task, a cpuset) divided among the workers that share them
+  /// (its own threads; with MPI, the ranks on the node whose CPUs overlap).
+  virtual unsigned cpu_share() const = 0;
   virtual std::string description() const = 0;  ///< e.g. "4 MPI ranks", "2 local workers"
 };
 
