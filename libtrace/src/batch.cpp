@@ -292,10 +292,49 @@ struct Entry {
   double runtime_s = 0;
   std::string error;
   json metrics = json::object();
+  std::string text;  ///< its rendering in batch.json (render())
 };
 
-ordered batch_document(const BatchOptions& opt, const WorkPool& pool, const std::vector<BatchJob>& jobs,
-                       const std::vector<Entry>& entries, bool complete) {
+/// The job's object in batch.json, indented to sit in its "jobs" list.
+/// Kept per job and redone only when the job changes, so a rewrite of
+/// batch.json costs little more than writing it.
+void render(const BatchJob& job, Entry& e) {
+  ordered j;
+  j["id"] = job.id;
+  j["line"] = job.line;
+  j["kind"] = job.parity ? "parity" : "simulation";
+  j["status"] = e.status;
+  j["rank"] = e.rank < 0 ? ordered(nullptr) : ordered(e.rank);
+  j["device"] = e.device.empty() ? ordered(nullptr) : ordered(e.device);
+  j["exit_code"] = e.exit_code;
+  j["runtime_s"] = e.runtime_s;
+  j["error"] = e.error.empty() ? ordered(nullptr) : ordered(e.error);
+  j["metrics"] = ordered::parse(e.metrics.dump());
+  j["bundle"] = job.id;
+  const std::string flat = j.dump(2);
+  e.text = "    ";
+  for (char ch : flat) {
+    e.text += ch;
+    if (ch == '\n') e.text += "    ";
+  }
+}
+
+struct StatusCounts {
+  std::size_t ok = 0, skipped = 0, failed = 0, divergent = 0, not_done = 0;
+  bool all_good() const { return failed == 0 && divergent == 0 && not_done == 0; }
+};
+
+/// batch.json's text: the run's fields and counts, then every job's object.
+std::string batch_document(const BatchOptions& opt, const WorkPool& pool, const std::vector<Entry>& entries,
+                           bool complete, StatusCounts& counts) {
+  counts = {};
+  for (const Entry& e : entries) {
+    if (e.status == "ok") ++counts.ok;
+    else if (e.status == "skipped") ++counts.skipped;
+    else if (e.status == "failed") ++counts.failed;
+    else if (e.status == "divergent") ++counts.divergent;
+    else ++counts.not_done;
+  }
   ordered doc;
   doc["tool"] = "nbparity batch";
   doc["jobs_file"] = fs::path(opt.jobs_file).filename().string();
@@ -303,28 +342,19 @@ ordered batch_document(const BatchOptions& opt, const WorkPool& pool, const std:
   doc["ranks"] = pool.ranks();
   doc["device"] = opt.device;
   doc["complete"] = complete;
-  ordered arr = ordered::array();
-  std::map<std::string, std::size_t> counts{{"ok", 0}, {"skipped", 0}, {"failed", 0}, {"divergent", 0}, {"not done", 0}};
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    const Entry& e = entries[i];
-    ++counts[e.status];
-    ordered j;
-    j["id"] = jobs[i].id;
-    j["line"] = jobs[i].line;
-    j["kind"] = jobs[i].parity ? "parity" : "simulation";
-    j["status"] = e.status;
-    j["rank"] = e.rank < 0 ? ordered(nullptr) : ordered(e.rank);
-    j["device"] = e.device.empty() ? ordered(nullptr) : ordered(e.device);
-    j["exit_code"] = e.exit_code;
-    j["runtime_s"] = e.runtime_s;
-    j["error"] = e.error.empty() ? ordered(nullptr) : ordered(e.error);
-    j["metrics"] = ordered::parse(e.metrics.dump());
-    j["bundle"] = jobs[i].id;
-    arr.push_back(std::move(j));
+  doc["divergent"] = counts.divergent;
+  doc["failed"] = counts.failed;
+  doc["not_done"] = counts.not_done;
+  doc["ok"] = counts.ok;
+  doc["skipped"] = counts.skipped;
+  std::string text = doc.dump(2);  // ends "\n}"
+  text.resize(text.size() - 2);
+  text += ",\n  \"jobs\": [\n";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    text += entries[i].text;
+    text += i + 1 < entries.size() ? ",\n" : "\n";
   }
-  for (const auto& [k, n] : counts) doc[k == "not done" ? "not_done" : k] = n;
-  doc["jobs"] = std::move(arr);
-  return doc;
+  return text + "  ]\n}\n";
 }
 
 /// Whether a job's bundle from an earlier run verifies and recorded success.
@@ -423,6 +453,8 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
 
   std::size_t finished_count = 0;
   const std::size_t to_run = static_cast<std::size_t>(std::count(todo.begin(), todo.end(), true));
+  if (root)
+    for (std::size_t i = 0; i < jobs.size(); ++i) render(jobs[i], entries[i]);
   // Rewritten after each change, unless rewriting would take more than
   // about 5% of the time (large batches): what finished is on disk if the
   // run dies, and the scheduler (which waits for the rewrite) keeps going.
@@ -439,7 +471,8 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
       pending = true;
       return;
     }
-    write_file_atomic(c.out_dir / "batch.json", batch_document(opt, *pool, jobs, entries, false).dump(2) + "\n");
+    StatusCounts counts;
+    write_file_atomic(c.out_dir / "batch.json", batch_document(opt, *pool, entries, false, counts));
     last_write_end = clock::now();
     last_write_cost = last_write_end - start;
     pending = false;
@@ -462,6 +495,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
       [&](std::size_t i, const WorkerSlot& slot) {
         std::lock_guard g(record);
         entries[i].rank = slot.rank;
+        render(jobs[i], entries[i]);
         write_progress(false);
       },
       [&](std::size_t i, const WorkerSlot& slot, json r) {
@@ -479,6 +513,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
           e.device = r.value("device", "");
           e.metrics = r.value("metrics", json::object());
         }
+        render(jobs[i], e);
         ++finished_count;
         err << "[" << finished_count << "/" << to_run << "] " << e.status << " " << jobs[i].id << " (rank " << e.rank
             << ", " << (e.device.empty() ? "-" : e.device) << ", " << seconds_text(e.runtime_s) << ")"
@@ -489,12 +524,12 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
 
   int code = exit_code::ok;
   if (root) {
-    const ordered doc = batch_document(opt, *pool, jobs, entries, true);
+    StatusCounts counts;
+    const std::string doc = batch_document(opt, *pool, entries, true, counts);
     std::ostringstream quiet;  // notes about the folder name: the user chose it
     bundle::ensure_bundle(c.out_dir, std::nullopt, quiet);
-    write_file_atomic(c.out_dir / "batch.json", doc.dump(2) + "\n");
-    const bool all_good = doc["failed"] == 0 && doc["divergent"] == 0 && doc["not_done"] == 0;
-    code = all_good ? exit_code::ok : exit_code::divergence;
+    write_file_atomic(c.out_dir / "batch.json", doc);
+    code = counts.all_good() ? exit_code::ok : exit_code::divergence;
     bundle::RunRecord rec;
     rec.cwd = fs::current_path();
     rec.argv = relativize_paths(opt.argv, rec.cwd);
@@ -505,9 +540,8 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     bundle::SealOptions seal{c.out_dir.string(), 0, c.git};
     seal.reuse_subbundle_digests = true;  // the job bundles were sealed as they finished
     bundle::seal_bundle(seal);
-    out << jobs.size() << " jobs: " << doc["ok"].get<std::size_t>() << " ok, " << doc["skipped"].get<std::size_t>()
-        << " skipped (resume), " << doc["failed"].get<std::size_t>() << " failed, "
-        << doc["divergent"].get<std::size_t>() << " divergent; " << (fs::path(opt.out_dir) / "batch.json").string()
+    out << jobs.size() << " jobs: " << counts.ok << " ok, " << counts.skipped << " skipped (resume), " << counts.failed
+        << " failed, " << counts.divergent << " divergent; " << (fs::path(opt.out_dir) / "batch.json").string()
         << " (" << pool->description() << ")\n";
   }
   return pool->share_from_root(code);
