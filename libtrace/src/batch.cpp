@@ -42,6 +42,7 @@ struct JobContext {
   std::string ref_bin;       ///< --ref-bin: absolute, or a bare name looked up on PATH; empty: none
   std::string device;        ///< cpu or cuda
   unsigned threads_per_job;  ///< nbsim -nthreads on the CPU
+  std::vector<std::string> gpus;  ///< with device cuda: the GPUs this rank's simulator sees
   bundle::GitState git;
 };
 
@@ -66,20 +67,17 @@ std::string last_line(std::string text) {
   return nl == std::string::npos ? text : text.substr(nl + 1);
 }
 
-/// The GPUs the simulator sees (its -list_devices), asked once per process.
-const std::vector<std::string>& visible_gpus(const std::string& test_bin) {
-  static std::once_flag once;
-  static std::vector<std::string> names;
-  std::call_once(once, [&] {
-    ScratchDir scratch("nbparity-devices-");
-    const RunOutcome o = run_program({test_bin, "-list_devices"}, scratch.path(), scratch.path() / "out.txt",
-                                     scratch.path() / "err.txt");
-    std::istringstream in(o.stdout_text);
-    static const std::regex kGpu(R"(^cuda (\d+): (.*)$)");
-    std::smatch m;
-    for (std::string line; std::getline(in, line);)
-      if (std::regex_match(line, m, kGpu)) names.push_back(m[2].str());
-  });
+/// The GPUs the simulator sees (its -list_devices), by index.
+std::vector<std::string> list_gpus(const std::string& test_bin) {
+  ScratchDir scratch("nbparity-devices-");
+  const RunOutcome o =
+      run_program({test_bin, "-list_devices"}, scratch.path(), scratch.path() / "out.txt", scratch.path() / "err.txt");
+  std::vector<std::string> names;
+  std::istringstream in(o.stdout_text);
+  static const std::regex kGpu(R"(^cuda (\d+): (.*)$)");
+  std::smatch m;
+  for (std::string line; std::getline(in, line);)
+    if (std::regex_match(line, m, kGpu)) names.push_back(m[2].str());
   return names;
 }
 
@@ -100,7 +98,7 @@ struct Placement {
 Placement place(const JobContext& c, const WorkerSlot& where, const std::vector<std::string>& job_args) {
   Placement p;
   if (c.device == "cuda") {
-    const auto& gpus = visible_gpus(c.test_bin);
+    const std::vector<std::string>& gpus = c.gpus;
     if (gpus.empty())
       throw std::runtime_error("--device cuda: rank " + std::to_string(where.rank) + " sees no CUDA GPU (" +
                                fs::path(c.test_bin).filename().string() + " -list_devices lists none)");
@@ -409,6 +407,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     c.ref_bin = opt.ref_bin.find('/') == std::string::npos ? opt.ref_bin : fs::absolute(opt.ref_bin).string();
     c.device = opt.device;
     c.threads_per_job = opt.threads_per_job ? opt.threads_per_job : pool->cpu_share();
+    if (c.device == "cuda") c.gpus = list_gpus(c.test_bin);
     c.git = bundle::git_state(fs::current_path());
     entries.resize(jobs.size());
     todo.assign(jobs.size(), true);
