@@ -49,7 +49,7 @@ class LocalPool final : public WorkPool {
           std::lock_guard lock(root);
           started(i, where);
         }
-        nlohmann::json result = work(i, where);
+        nlohmann::json result = run_guarded(work, i, where);
         std::lock_guard lock(root);
         finished(i, where, std::move(result));
       }

@@ -70,14 +70,6 @@ std::string encode(std::int64_t task, const std::string& result) {
   return m + result;
 }
 
-nlohmann::json run_guarded(const WorkPool::Work& work, std::size_t task, const WorkerSlot& where) {
-  try {
-    return work(task, where);
-  } catch (const std::exception& e) {
-    return nlohmann::json{{"pool_error", e.what()}};
-  }
-}
-
 class MpiPool final : public WorkPool {
  public:
   explicit MpiPool(unsigned threads) {
