@@ -110,6 +110,17 @@ bool mpi_ready(const char* what) {
     ++nbtest::skipped_count();
     return false;
   }
+  // mpirun itself must work here (an environment without usable
+  // transports or process slots is not a failure of nbparity).
+  static const nbtest::ProcessResult probe = nbtest::run_process(
+      {kMpiexec, "--oversubscribe", "--allow-run-as-root", "-n", "2", "/bin/sh", "-c", "exit 0"});
+  if (probe.exit_code != 0) {
+    ++nbtest::entered_count();
+    ++nbtest::skipped_count();
+    MESSAGE("SKIPPED (" << what << "): " << kMpiexec << " cannot start 2 processes here (exit " << probe.exit_code
+                        << "): " << probe.err.substr(0, 600));
+    return false;
+  }
   return nbtest::require_shared(what);
 }
 
