@@ -16,7 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "nbtrace/bundle.hpp"
+#include "nbtrace/base/process.hpp"
+#include "nbtrace/bundle/bundle.hpp"
 
 namespace {
 
@@ -51,17 +52,11 @@ Timing time_runs(int reps, int who, const std::function<void()>& fn) {
 
 void run_sha256sum(const std::string& dir) {
   std::fflush(stdout);  // else the child would inherit and re-emit buffered output
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    const int null_fd = ::open("/dev/null", O_WRONLY);
-    ::dup2(null_fd, 1);
-    ::execlp("sha256sum", "sha256sum", "-c", "--strict", "--quiet", "sha256.txt", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  nbtrace::ProcessOptions o;
+  o.cwd = dir;
+  o.out = nbtrace::StreamTarget::discarded();
+  const nbtrace::ProcessResult r = nbtrace::run_process({"sha256sum", "-c", "--strict", "--quiet", "sha256.txt"}, o);
+  if (r.exit_code != 0) {
     std::fprintf(stderr, "sha256sum -c failed\n");
     std::exit(1);
   }

@@ -8,8 +8,8 @@
 #include <random>
 #include <string>
 
-#include "nbtrace/diff.hpp"
-#include "nbtrace/trace.hpp"
+#include "nbtrace/trace/diff.hpp"
+#include "nbtrace/trace/trace.hpp"
 
 namespace {
 

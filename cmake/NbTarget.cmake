@@ -1,18 +1,18 @@
-# nb_add_library(<name> SOURCES ...) : a static library used as <name>::<name>
-# (the real target is <name>_lib so a tool can be called <name>), public
-# headers under <dir>/include and C++20 as a usage requirement.
-function(nb_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
-  set(target ${name}_lib)
+# nb_add_module(<target> ALIAS <ns::name> [OUTPUT_NAME <file>] SOURCES ...)
+# A static library module: public headers under its folder's include/,
+# C++20 as a usage requirement, the project's warnings, used as <ns::name>.
+function(nb_add_module target)
+  cmake_parse_arguments(ARG "" "ALIAS;OUTPUT_NAME" "SOURCES" ${ARGN})
   add_library(${target} STATIC ${ARG_SOURCES})
-  add_library(${name}::${name} ALIAS ${target})
-  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name})
-  set(name ${target})
-  target_include_directories(${name} PUBLIC
+  add_library(${ARG_ALIAS} ALIAS ${target})
+  if(ARG_OUTPUT_NAME)
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})
+  endif()
+  target_include_directories(${target} PUBLIC
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:include>)
-  target_compile_features(${name} PUBLIC cxx_std_20)
-  nb_set_warnings(${name})
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  nb_set_warnings(${target})
 endfunction()
 
 function(nb_set_warnings target)

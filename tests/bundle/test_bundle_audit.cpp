@@ -2,9 +2,9 @@
 #include <set>
 #include <sstream>
 
-#include "nbtrace/bundle.hpp"
-#include "nbtrace/error.hpp"
-#include "nbtrace/sha256.hpp"
+#include "nbtrace/bundle/bundle.hpp"
+#include "nbtrace/base/error.hpp"
+#include "nbtrace/bundle/sha256.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace::bundle;
@@ -69,9 +69,10 @@ TEST_CASE("seed bundle: verify lists 10 files, 8 OK, the two absent prose files 
   }
   CHECK(missing == std::vector<std::string>{"analysis_20251008T212459Z.md", "summary_addendum.md"});
   CHECK(r.unlisted == std::vector<std::string>{"pytest_collect.log", "run_metadata.json", "sha256_update.txt"});
-  std::ostringstream out, err;
-  CHECK(run_verify(VerifyOptions{seed().string(), "sha256.txt", false, 2}, out, err) == 4);
-  CHECK(out.str().find("sha256.txt: 10 listed, 8 OK, 0 FAILED, 2 MISSING, 0 REFUSED\n") != std::string::npos);
+  CHECK(!r.passes(false));
+  const auto run = nbtest::run_tool("nbbundle", {"verify", seed().string()});
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find("sha256.txt: 10 listed, 8 OK, 0 FAILED, 2 MISSING, 0 REFUSED\n") != std::string::npos);
 }
 
 TEST_CASE("seed bundle: audit finds the missing, unlisted and absolute-path faults, and nothing false") {

@@ -1,7 +1,7 @@
 #include <sstream>
 
-#include "nbtrace/bundle.hpp"
-#include "nbtrace/error.hpp"
+#include "nbtrace/bundle/bundle.hpp"
+#include "nbtrace/base/error.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace::bundle;

@@ -1,4 +1,4 @@
-#include "nbtrace/bundle.hpp"
+#include "nbtrace/bundle/bundle.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace::bundle;

@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "nbtrace/bundle.hpp"
-#include "nbtrace/error.hpp"
-#include "nbtrace/sha256.hpp"
+#include "nbtrace/bundle/bundle.hpp"
+#include "nbtrace/base/error.hpp"
+#include "nbtrace/bundle/sha256.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace::bundle;
@@ -29,9 +29,9 @@ struct SealedBundle {
     nbtest::write_file(dir / "logs/run.log", "ok\n");
     seal_bundle(SealOptions{dir.string(), 2});
   }
+  /// nbbundle verify's exit code: 0 when the manifest passes, else 4.
   int verify(bool strict = false) const {
-    std::ostringstream out, err;
-    return run_verify(VerifyOptions{dir.string(), "sha256.txt", strict, 2}, out, err);
+    return verify_manifest(dir, "sha256.txt", 2, strict).passes(strict) ? 0 : 4;
   }
   Verdict verdict_of(const std::string& path) const {
     for (const VerifyItem& i : verify_manifest(dir, "sha256.txt", 2, false).items) {
@@ -186,15 +186,17 @@ TEST_CASE("verify: BSD lines and the * marker are accepted with a warning; no va
   SealedBundle b;
   nbtest::write_file(b.dir / "bsd.txt", "SHA256 (c_trace.log) = " + sha256_hex(nbtest::read_file(b.dir / "c_trace.log")) +
                                             "\n" + sha256_hex("") + " *empty.log\n");
-  std::ostringstream out, err;
-  CHECK(run_verify(VerifyOptions{b.dir.string(), "bsd.txt", false, 1}, out, err) == 0);
-  CHECK(out.str() == "c_trace.log: OK\nempty.log: OK\nbsd.txt: 2 listed, 2 OK, 0 FAILED, 0 MISSING, 0 REFUSED\n");
-  CHECK(err.str().find("bsd.txt:1: BSD-style line accepted") != std::string::npos);
-  CHECK(err.str().find("bsd.txt:2: '*' binary marker accepted") != std::string::npos);
+  const auto run = nbtest::run_tool("nbbundle", {"verify", b.dir.string(), "--manifest", "bsd.txt", "-j", "1"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out == "c_trace.log: OK\nempty.log: OK\nbsd.txt: 2 listed, 2 OK, 0 FAILED, 0 MISSING, 0 REFUSED\n");
+  CHECK(run.err.find("bsd.txt:1: BSD-style line accepted") != std::string::npos);
+  CHECK(run.err.find("bsd.txt:2: '*' binary marker accepted") != std::string::npos);
 
   nbtest::write_file(b.dir / "junk.txt", "nothing here\n");
   CHECK(verify_manifest(b.dir, "junk.txt", 1, false).items.empty());
-  CHECK_THROWS_AS(run_verify(VerifyOptions{b.dir.string(), "junk.txt", false, 1}, out, err), nbtrace::InputError);
+  const auto junk = nbtest::run_tool("nbbundle", {"verify", b.dir.string(), "--manifest", "junk.txt"});
+  CHECK(junk.exit_code == 5);
+  CHECK(junk.err.find("junk.txt: no properly formatted SHA-256 checksum lines found") != std::string::npos);
   CHECK_THROWS_AS(verify_manifest(b.dir, "absent.txt", 1, false), nbtrace::InputError);
   CHECK_THROWS_AS(verify_manifest(b.dir, "../x", 1, false), nbtrace::UsageError);
 }

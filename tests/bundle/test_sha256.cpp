@@ -3,7 +3,7 @@
 
 #include <atomic>
 
-#include "nbtrace/sha256.hpp"
+#include "nbtrace/bundle/sha256.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace;

@@ -1,7 +1,7 @@
 // Attribution on the seed bundle: C (with per-phi lines) vs PyTorch (without).
 #include <nlohmann/json.hpp>
 
-#include "nbtrace/attribute.hpp"
+#include "nbtrace/trace/attribute.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace;

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "golden_cases.hpp"
-#include "nbtrace/diff.hpp"
-#include "nbtrace/report.hpp"
+#include "nbtrace/trace/diff.hpp"
+#include "nbtrace/trace/report.hpp"
 
 using namespace nbtrace;
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "golden_cases.hpp"
-#include "nbtrace/trace.hpp"
+#include "nbtrace/trace/trace.hpp"
 
 using namespace nbtrace;
 

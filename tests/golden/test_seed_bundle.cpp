@@ -2,7 +2,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "nbtrace/scaling.hpp"
+#include "nbtrace/trace/scaling.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace;

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "nbsim/setup.hpp"
-#include "nbtrace/error.hpp"
+#include "nbtrace/base/error.hpp"
 #include "test_support.hpp"
 
 using namespace nbsim;

@@ -5,8 +5,8 @@
 
 #include <set>
 
-#include "nbtrace/diff.hpp"
-#include "nbtrace/trace.hpp"
+#include "nbtrace/trace/diff.hpp"
+#include "nbtrace/trace/trace.hpp"
 #include "sim_cases.hpp"
 
 namespace {

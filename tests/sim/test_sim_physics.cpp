@@ -10,7 +10,7 @@
 #include "nbsim/physics/polarization.hpp"
 #include "nbsim/physics/rotation.hpp"
 #include "nbsim/random.hpp"
-#include "nbtrace/error.hpp"
+#include "nbtrace/base/error.hpp"
 #include "test_support.hpp"
 
 using namespace nbsim;

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "nbsim/hkl.hpp"
-#include "nbsim/kernel.hpp"
+#include "nbsim/physics/kernel.hpp"
 #include "nbsim/physics/detector.hpp"
 #include "spec_at.hpp"
 

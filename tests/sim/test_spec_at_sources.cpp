@@ -7,8 +7,8 @@
 #include <cmath>
 #include <memory>
 
-#include "nbsim/kernel.hpp"
-#include "nbsim/vec3.hpp"
+#include "nbsim/physics/kernel.hpp"
+#include "nbsim/physics/vec3.hpp"
 #include "spec_at.hpp"
 
 using namespace nbsim;

@@ -1,8 +1,5 @@
 #include "test_support.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,7 +7,7 @@
 #include <random>
 #include <sstream>
 
-extern char** environ;
+#include "nbtrace/base/process.hpp"
 
 namespace nbtest {
 
@@ -66,33 +63,15 @@ TempDir::~TempDir() {
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& cwd) {
-  TempDir io;
-  const fs::path out_file = io / "stdout";
-  const fs::path err_file = io / "stderr";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-#endif
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
+  nbtrace::ProcessOptions o;
+  o.cwd = cwd;
+  o.out = nbtrace::StreamTarget::captured();
+  o.err = nbtrace::StreamTarget::captured();
+  const nbtrace::ProcessResult p = nbtrace::run_process(argv, o);
   ProcessResult r;
-  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    r.err = "spawn failed: " + argv[0];
-    return r;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_file);
-  r.err = read_file(err_file);
+  r.exit_code = p.started ? p.exit_code : -1;
+  r.out = p.out;
+  r.err = p.started ? p.err : "spawn failed: " + argv[0] + ": " + p.start_error;
   return r;
 }
 

@@ -2,7 +2,7 @@
 // against nanoBragg.c's golden trace.
 #include <nlohmann/json.hpp>
 
-#include "nbtrace/attribute.hpp"
+#include "nbtrace/trace/attribute.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

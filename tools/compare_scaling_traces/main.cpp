@@ -4,12 +4,12 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "nbtrace/commands.hpp"
-#include "nbtrace/tool_main.hpp"
-#include "nbtrace/version.hpp"
+#include "compare_scaling.hpp"
+#include "nbtrace/base/tool_main.hpp"
+#include "nbtrace/base/version.hpp"
 
 int main(int argc, char** argv) {
-  nbtrace::CompareScalingOptions opt;
+  CompareScalingOptions opt;
   opt.argv.assign(argv, argv + argc);
   opt.argv[0] = "compare_scaling_traces";  // recorded without this machine's install path
   CLI::App app{
@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     opt.test_trace = py.empty() ? cpp : py;
     opt.test_label = py.empty() ? "C++" : "PyTorch";
     if (!pixel.empty()) opt.pixel = nbtrace::TracedPixel{pixel[0], pixel[1]};
-    return nbtrace::run_compare_scaling(opt, std::cout, std::cerr);
+    return opt.bundle_dir.empty() ? run_compare_scaling(opt, std::cout, std::cerr)
+                                  : run_compare_scaling_in_bundle(opt, std::cout, std::cerr);
   });
 }

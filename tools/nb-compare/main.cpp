@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "nbtrace/compare_command.hpp"
-#include "nbtrace/tool_main.hpp"
-#include "nbtrace/version.hpp"
+#include "compare.hpp"
+#include "nbtrace/base/tool_main.hpp"
+#include "nbtrace/base/version.hpp"
 
 namespace {
 

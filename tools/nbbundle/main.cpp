@@ -5,8 +5,8 @@
 #include <map>
 
 #include "commands.hpp"
-#include "nbtrace/tool_main.hpp"
-#include "nbtrace/version.hpp"
+#include "nbtrace/base/tool_main.hpp"
+#include "nbtrace/base/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"nbbundle: evidence bundles (traces, metrics, summaries, logs + commands.txt, env.json, git_sha.txt, "

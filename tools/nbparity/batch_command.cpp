@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "nbtrace/batch.hpp"
+#include "nbtrace/parity/batch.hpp"
 
 std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& argv) {
   auto opt = std::make_shared<nbtrace::BatchOptions>();

@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "nbtrace/parity.hpp"
+#include "nbtrace/parity/parity.hpp"
 
 std::function<int()> setup_matrix(CLI::App& app) {
   auto opt = std::make_shared<nbtrace::MatrixOptions>();

@@ -2,8 +2,8 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "nbtrace/error.hpp"
-#include "nbtrace/parity.hpp"
+#include "nbtrace/base/error.hpp"
+#include "nbtrace/parity/parity.hpp"
 
 std::function<int()> setup_run(CLI::App& app, const std::vector<std::string>& forwarded,
                                const std::vector<std::string>& argv) {

@@ -6,9 +6,9 @@
 #include <map>
 #include <sstream>
 
-#include "nbtrace/error.hpp"
-#include "nbtrace/numbers.hpp"
-#include "nbsim/kernel.hpp"
+#include "nbtrace/base/error.hpp"
+#include "nbtrace/base/numbers.hpp"
+#include "nbsim/physics/kernel.hpp"
 #include "nbsim/smv.hpp"
 
 namespace po = boost::program_options;

@@ -6,8 +6,8 @@
 
 #include "cli.hpp"
 #include "nbsim/run.hpp"
-#include "nbtrace/tool_main.hpp"
-#include "nbtrace/version.hpp"
+#include "nbtrace/base/tool_main.hpp"
+#include "nbtrace/base/version.hpp"
 
 int main(int argc, char** argv) {
   return nbtrace::guarded_main("nbsim", [&] {

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "nbtrace/tool_main.hpp"
-#include "nbtrace/version.hpp"
+#include "nbtrace/base/tool_main.hpp"
+#include "nbtrace/base/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"nbtrace: parse and compare nanoBragg trace logs (TRACE_C, TRACE_PY, TRACE_CPP, ...).\n"

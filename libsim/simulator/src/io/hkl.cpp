@@ -1,0 +1,174 @@
+#include "nbsim/hkl.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "nbtrace/base/error.hpp"
+#include "nbtrace/base/numbers.hpp"
+
+namespace nbsim {
+
+namespace {
+
+std::string slurp(const std::filesystem::path& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw nbtrace::InputError("cannot read " + std::string(what) + " " + path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw nbtrace::InputError("cannot read " + std::string(what) + " " + path.string());
+  return ss.str();
+}
+
+std::string format_g(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+HklView HklGrid::view(double default_F) const {
+  HklView v;
+  v.values = values.data();
+  v.h_min = h_min;
+  v.h_max = h_max;
+  v.k_min = k_min;
+  v.k_max = k_max;
+  v.l_min = l_min;
+  v.l_max = l_max;
+  v.loaded = reflections > 0;
+  v.default_F = default_F;
+  return v;
+}
+
+HklGrid load_hkl_text(const std::filesystem::path& path, double default_F) {
+  const std::string text = slurp(path, "HKL file");
+  struct Entry {
+    double h, k, l, F;
+  };
+  std::vector<Entry> entries;
+  HklGrid grid;
+  std::istringstream lines(text);
+  std::string line;
+  int line_no = 0;
+  while (std::getline(lines, line)) {
+    ++line_no;
+    std::istringstream tokens(line);
+    std::string tok;
+    double v[4];
+    int n = 0;
+    std::string bad;  // the first token of h k l F that is not a number
+    while (n < 4 && tokens >> tok) {
+      auto d = nbtrace::parse_double(tok);
+      if (!d) {
+        bad = tok;
+        break;
+      }
+      v[n++] = *d;
+    }
+    if (n == 0 && line.find_first_not_of(" \t\r\f\v") == std::string::npos) continue;  // blank
+    if (!bad.empty())
+      throw nbtrace::InputError(path.string() + ":" + std::to_string(line_no) + ": '" + bad +
+                                "' is not a number (expected 'h k l F')");
+    if (n < 4)
+      throw nbtrace::InputError(path.string() + ":" + std::to_string(line_no) +
+                                ": expected 'h k l F' (four numbers), got " + std::to_string(n));
+    // Index i of the reference's warning counts entries read so far.
+    const char* axis[3] = {"h", "k", "l"};
+    for (int i = 0; i < 3; ++i) {
+      if (v[i] != std::ceil(v[i] - 0.4))
+        grid.warnings.push_back("WARNING: non-integer value for " + std::string(axis[i]) + " (" +
+                                format_g(v[i]) + ") at line " + std::to_string(entries.size()));
+    }
+    entries.push_back({v[0], v[1], v[2], v[3]});
+  }
+  if (entries.empty()) throw nbtrace::InputError("no reflections in HKL file " + path.string());
+
+  double hmin = 1e9, kmin = 1e9, lmin = 1e9, hmax = -1e9, kmax = -1e9, lmax = -1e9;
+  for (const Entry& e : entries) {
+    hmin = std::min(hmin, e.h);
+    kmin = std::min(kmin, e.k);
+    lmin = std::min(lmin, e.l);
+    hmax = std::max(hmax, e.h);
+    kmax = std::max(kmax, e.k);
+    lmax = std::max(lmax, e.l);
+  }
+  // Bounds are stored as int (truncation, as the reference's int variables do).
+  grid.h_min = static_cast<int>(hmin);
+  grid.h_max = static_cast<int>(hmax);
+  grid.k_min = static_cast<int>(kmin);
+  grid.k_max = static_cast<int>(kmax);
+  grid.l_min = static_cast<int>(lmin);
+  grid.l_max = static_cast<int>(lmax);
+  const std::size_t cells = static_cast<std::size_t>(grid.h_range()) * grid.k_range() * grid.l_range();
+  grid.values.assign(cells, default_F);
+  for (const Entry& e : entries) {
+    // Integer parsing of the second pass truncates toward zero.
+    const int h = static_cast<int>(std::trunc(e.h));
+    const int k = static_cast<int>(std::trunc(e.k));
+    const int l = static_cast<int>(std::trunc(e.l));
+    const std::size_t idx =
+        (static_cast<std::size_t>(h - grid.h_min) * grid.k_range() + (k - grid.k_min)) * grid.l_range() +
+        (l - grid.l_min);
+    grid.values[idx] = e.F;
+  }
+  grid.reflections = static_cast<long>(entries.size());
+  return grid;
+}
+
+std::string encode_fdump(const HklGrid& g) {
+  char header[256];
+  std::snprintf(header, sizeof header, "%d %d %d %d %d %d\n\f", g.h_min, g.h_max, g.k_min, g.k_max,
+                g.l_min, g.l_max);
+  std::string out(header);
+  const int hr = g.h_range(), kr = g.k_range(), lr = g.l_range();
+  std::vector<double> row(static_cast<std::size_t>(lr) + 1);
+  for (int h = 0; h <= hr; ++h) {
+    for (int k = 0; k <= kr; ++k) {
+      for (int l = 0; l <= lr; ++l) {
+        row[l] = (h < hr && k < kr && l < lr)
+                     ? g.values[(static_cast<std::size_t>(h) * kr + k) * lr + l]
+                     : 0.0;
+      }
+      out.append(reinterpret_cast<const char*>(row.data()), row.size() * sizeof(double));
+    }
+  }
+  return out;
+}
+
+HklGrid read_fdump(const std::filesystem::path& path) {
+  const std::string data = slurp(path, "structure-factor cache");
+  HklGrid g;
+  const auto ff = data.find('\f');
+  if (ff == std::string::npos)
+    throw nbtrace::InputError(path.string() + ": not an Fdump file (no header)");
+  std::istringstream header(data.substr(0, ff));
+  if (!(header >> g.h_min >> g.h_max >> g.k_min >> g.k_max >> g.l_min >> g.l_max))
+    throw nbtrace::InputError(path.string() + ": malformed Fdump header");
+  const int hr = g.h_range(), kr = g.k_range(), lr = g.l_range();
+  if (hr <= 0 || kr <= 0 || lr <= 0)
+    throw nbtrace::InputError(path.string() + ": empty index range in Fdump header");
+  const std::size_t need = static_cast<std::size_t>(hr + 1) * (kr + 1) * (lr + 1) * sizeof(double);
+  if (data.size() - (ff + 1) < need)
+    throw nbtrace::InputError(path.string() + ": truncated Fdump data");
+  const char* p = data.data() + ff + 1;
+  g.values.resize(static_cast<std::size_t>(hr) * kr * lr);
+  for (int h = 0; h <= hr; ++h) {
+    for (int k = 0; k <= kr; ++k) {
+      for (int l = 0; l <= lr; ++l, p += sizeof(double)) {
+        if (h < hr && k < kr && l < lr) {
+          double v;
+          std::memcpy(&v, p, sizeof v);
+          g.values[(static_cast<std::size_t>(h) * kr + k) * lr + l] = v;
+        }
+      }
+    }
+  }
+  g.reflections = static_cast<long>(hr) * kr * lr;
+  return g;
+}
+
+}  // namespace nbsim

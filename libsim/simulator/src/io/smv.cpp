@@ -1,0 +1,206 @@
+#include "nbsim/smv.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+
+#include "nbtrace/base/error.hpp"
+
+#include "nbsim/random.hpp"
+
+namespace nbsim {
+
+namespace {
+
+void add(std::string& s, const char* fmt, double a) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, fmt, a);
+  s += buf;
+}
+void add(std::string& s, const char* fmt, double a, double b) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, fmt, a, b);
+  s += buf;
+}
+
+}  // namespace
+
+std::string smv_header(const PreparedSimulation& sim) {
+  const KernelParams& p = sim.params;
+  const double px = p.pixel_size;
+  const double rtd = detail::kRadToDeg;
+  std::string h = "{\nHEADER_BYTES=512;\nDIM=2;\nBYTE_ORDER=";
+  h += std::endian::native == std::endian::little ? "little_endian" : "big_endian";
+  h += ";\nTYPE=unsigned_short;\n";
+  h += "SIZE1=" + std::to_string(p.fpixels) + ";\nSIZE2=" + std::to_string(p.spixels) + ";\n";
+  add(h, "PIXEL_SIZE=%g;\nDISTANCE=%g;\n", px * 1000.0, p.distance * 1000.0);
+  add(h, "WAVELENGTH=%g;\n", sim.lambda0 * 1e10);
+  add(h, "BEAM_CENTER_X=%g;\nBEAM_CENTER_Y=%g;\n", sim.Xbeam * 1000.0, sim.Ybeam * 1000);
+  add(h, "ADXV_CENTER_X=%g;\nADXV_CENTER_Y=%g;\n", sim.Fbeam * 1000.0, (sim.detsize_s - sim.Sbeam) * 1000);
+  add(h, "MOSFLM_CENTER_X=%g;\nMOSFLM_CENTER_Y=%g;\n", (sim.Sbeam - 0.5 * px) * 1000.0, (sim.Fbeam - 0.5 * px) * 1000);
+  add(h, "DENZO_X_BEAM=%g;\nDENZO_Y_BEAM=%g;\n", (sim.Sbeam - 0.0 * px) * 1000.0, (sim.Fbeam - 0.0 * px) * 1000);
+  // DIALS origin: pix0 (mm) in DIALS' laboratory frame (z, y, -x).
+  char dials[128];
+  std::snprintf(dials, sizeof dials, "DIALS_ORIGIN=%g,%g,%g\n", 1000.0 * dot(p.pix0, {0, 0, 1}),
+                1000.0 * dot(p.pix0, {0, 1, 0}), 1000.0 * dot(p.pix0, {-1, 0, 0}));
+  h += dials;
+  add(h, "XDS_ORGX=%g;\nXDS_ORGY=%g;\n", sim.Fclose / px + 0.5, sim.Sclose / px + 0.5);
+  add(h, "CLOSE_DISTANCE=%g;\n", p.close_distance * 1000.0);
+  add(h, "PHI=%g;\nOSC_START=%g;\n", sim.phi0 * rtd, sim.phi0 * rtd);
+  add(h, "OSC_RANGE=%g;\n", sim.osc * rtd);
+  add(h, "TWOTHETA=%g;\n", sim.twotheta * rtd);
+  h += "DETECTOR_SN=000;\nBEAMLINE=fake;\n}\f";
+  if (h.size() < 512) h.append(512 - h.size(), ' ');
+  return h;
+}
+
+double smv_value(const std::string& header, const std::string& keyword) {
+  const std::size_t at = header.rfind(keyword);
+  if (at == std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t eq = header.find('=', at + keyword.size());
+  if (eq == std::string::npos) return 0.0;
+  return std::strtod(header.c_str() + eq + 1, nullptr);  // atof semantics: 0 when no number
+}
+
+SmvFrame read_smv(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw nbtrace::InputError("cannot read SMV image " + path);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < 512 || data.compare(0, 12, "{\nHEADER_BYT") != 0)
+    throw nbtrace::InputError(path + " does not look like an SMV (ADSC) image");
+  SmvFrame f;
+  const double header_bytes = smv_value(data.substr(0, 512), "HEADER_BYTES");
+  if (!(header_bytes >= 512) || header_bytes > static_cast<double>(data.size()))
+    throw nbtrace::InputError(path + ": bad HEADER_BYTES");
+  const std::size_t header_size = static_cast<std::size_t>(header_bytes);
+  f.header = data.substr(0, header_size);
+  f.width = static_cast<int>(smv_value(f.header, "SIZE1"));
+  f.height = static_cast<int>(smv_value(f.header, "SIZE2"));
+  if (f.width <= 0 || f.height <= 0) throw nbtrace::InputError(path + ": no SIZE1/SIZE2 in the SMV header");
+  const std::size_t n = static_cast<std::size_t>(f.width) * f.height;
+  if (data.size() < header_size + 2 * n)
+    throw nbtrace::InputError(path + ": SMV image is truncated: its header (HEADER_BYTES=" +
+                              std::to_string(header_size) + ", SIZE1=" + std::to_string(f.width) + ", SIZE2=" +
+                              std::to_string(f.height) + ") needs " + std::to_string(header_size + 2 * n) +
+                              " bytes, the file has " + std::to_string(data.size()));
+  f.path = path;
+  f.pixels.resize(n);
+  std::memcpy(f.pixels.data(), data.data() + header_size, 2 * n);
+  return f;
+}
+
+void apply_smv_header(SimConfig& config, const SmvFrame& frame, bool is_mask) {
+  DetectorConfig& d = config.detector;
+  const double rtd = detail::kRadToDeg;
+  auto value = [&](const char* key) { return smv_value(frame.header, key); };
+  d.fpixels = frame.width;
+  d.spixels = frame.height;
+  double v = value("PIXEL_SIZE");
+  if (!std::isnan(v)) d.pixel_size = v / 1000.0;
+  d.detsize_f = d.pixel_size * d.fpixels;
+  d.detsize_s = d.pixel_size * d.spixels;
+  if (!std::isnan(v = value("DISTANCE"))) d.distance = v / 1000.0;
+  if (!std::isnan(v = value("CLOSE_DISTANCE"))) d.close_distance = v / 1000.0;
+  if (!std::isnan(v = value("WAVELENGTH"))) config.beam.lambda0 = v / 1e10;
+  if (!std::isnan(v = value("BEAM_CENTER_X"))) d.Xbeam = v / 1000.0;
+  if (!std::isnan(v = value("BEAM_CENTER_Y"))) d.Ybeam = is_mask ? d.detsize_s - v / 1000.0 : v / 1000.0;
+  if (!std::isnan(v = value("ORGX"))) d.ORGX = v;
+  if (!std::isnan(v = value("ORGY"))) d.ORGY = v;
+  if (!std::isnan(v = value("PHI"))) config.crystal.phi0 = v / rtd;
+  if (!std::isnan(v = value("OSC_RANGE"))) config.crystal.osc = v / rtd;
+  // nanoBragg reads TWOTHETA into a variable it never uses: no effect.
+  if (is_mask) {
+    d.mask = frame.pixels;
+    d.mask_fpixels = frame.width;
+    d.mask_spixels = frame.height;
+    d.mask_file = frame.path;
+  }
+}
+
+std::string encode_smv(const PreparedSimulation& sim, const std::vector<std::uint16_t>& pixels) {
+  std::string out = smv_header(sim);
+  const std::size_t header = out.size();
+  out.resize(header + pixels.size() * sizeof(std::uint16_t));
+  std::memcpy(out.data() + header, pixels.data(), pixels.size() * sizeof(std::uint16_t));
+  return out;
+}
+
+namespace {
+bool in_roi(const KernelParams& p, int s, int f) {
+  return !(f < p.roi_fmin || f > p.roi_fmax || s < p.roi_smin || s > p.roi_smax);
+}
+}  // namespace
+
+double integer_image_scale(double scale, double max_I) {
+  if (scale > 0.0) return scale;
+  return max_I > 0.0 ? 55000.0 / max_I : 1.0;  // brightest pixel at 55000 counts
+}
+
+std::vector<std::uint16_t> integer_pixels(const KernelParams& p, const std::vector<float>& image, double max_I,
+                                          double& scale, double adc_offset) {
+  scale = integer_image_scale(scale, max_I);
+  std::vector<std::uint16_t> pixels(image.size(), 0);
+  for (int s = 0; s < p.spixels; ++s) {
+    for (int f = 0; f < p.fpixels; ++f) {
+      if (!in_roi(p, s, f)) continue;
+      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
+      double v = image[i] * scale + adc_offset;
+      if (v > 65535.0) v = 65535.0;
+      if (v < 0.0) v = 0.0;
+      // Rounded in single precision, as the reference does.
+      pixels[i] = static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
+    }
+  }
+  return pixels;
+}
+
+NoiseImage noise_pixels(const KernelParams& p, const std::vector<float>& image, long seed, double adc_offset) {
+  NoiseImage noise;
+  noise.pixels.assign(image.size(), 0);
+  ReferenceRandom rng(seed);
+  for (int s = 0; s < p.spixels; ++s) {
+    for (int f = 0; f < p.fpixels; ++f) {
+      if (!in_roi(p, s, f)) continue;
+      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
+      double v = rng.poisson(image[i]);
+      noise.photons += v;
+      v += adc_offset;
+      if (v > 65535.0) {
+        v = 65535.0;
+        ++noise.overloads;
+      }
+      noise.pixels[i] = static_cast<std::uint16_t>(v);
+    }
+  }
+  return noise;
+}
+
+std::string encode_pgm(const KernelParams& p, const std::vector<float>& image, double& scale, double int_scale,
+                       double rmsd) {
+  if (scale <= 0.0) {
+    scale = int_scale;
+    if (rmsd > 0.0) scale = 250.0 / (5.0 * rmsd);  // 5 rmsd at full white
+  }
+  char header[128];
+  std::snprintf(header, sizeof header, "P5\n%d %d\n# pixels scaled by %g\n255\n", p.fpixels, p.spixels, scale);
+  std::string out(header);
+  const std::size_t start = out.size();
+  out.resize(start + image.size(), '\0');
+  for (int s = 0; s < p.spixels; ++s) {
+    for (int f = 0; f < p.fpixels; ++f) {
+      if (!in_roi(p, s, f)) continue;
+      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
+      double v = image[i] * scale;
+      if (v > 255.0) v = 255.0;
+      out[start + i] = static_cast<char>(static_cast<unsigned char>(v));
+    }
+  }
+  return out;
+}
+
+}  // namespace nbsim

@@ -1,0 +1,140 @@
+#include "nbsim/run.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <algorithm>
+
+#include "nbtrace/base/files.hpp"
+#include "nbtrace/base/error.hpp"
+#include "nbsim/cuda.hpp"
+#include "nbsim/setup.hpp"
+#include "nbsim/simulator.hpp"
+#include "nbsim/smv.hpp"
+
+namespace nbsim {
+
+namespace {
+
+std::string printf_g(const char* fmt, double a, double b = 0, double c = 0) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, fmt, a, b, c);
+  return buf;
+}
+
+void require_writable_folder(const std::string& file) {
+  if (file.empty()) return;
+  const auto parent = std::filesystem::absolute(file).parent_path();
+  if (!std::filesystem::is_directory(parent))
+    throw nbtrace::UsageError("cannot write " + file + ": folder " + parent.string() + " does not exist");
+}
+
+}  // namespace
+
+void print_devices(std::ostream& out) {
+  out << "cpu: " << std::max(1u, std::thread::hardware_concurrency()) << " threads\n";
+  for (int i = 0, n = cuda_device_count(); i < n; ++i) out << "cuda " << i << ": " << cuda_device_info(i).name << "\n";
+}
+
+int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stderr_is_terminal) {
+  require_writable_folder(config.output.floatfile);
+  require_writable_folder(config.output.trace_file);
+  require_writable_folder(config.output.intfile);
+  require_writable_folder(config.output.noisefile);
+  require_writable_folder(config.output.pgmfile);
+
+  // The device is checked before anything (even the Fdump.bin cache) is written.
+  if (config.device == Device::cuda) require_cuda(config.dtype, config.cuda_device);
+  else if (config.dtype != DType::float64) throw nbtrace::UsageError("-dtype float32 needs -device cuda");
+
+  PreparedSimulation sim;
+  prepare_simulation(config, sim);
+  const bool quiet = config.output.quiet;
+  if (!quiet)
+    for (const auto& line : sim.log) out << line << "\n";
+  out.flush();
+
+  ProgressFn progress;
+  if (stderr_is_terminal && !quiet && config.output.progress) {
+    progress = [&err](long done, long total) {
+      err << "\r" << (total > 0 ? done * 100 / total : 100) << "% done" << std::flush;
+      if (done == total) err << "\n";
+    };
+  }
+  CudaRunInfo cuda;
+  const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda, config.cuda_device)
+                                                                 : run_simulation(sim, config.threads, progress);
+  if (!quiet && config.device == Device::cuda)
+    out << "CUDA device: " << cuda.device << " (float64); pixel kernels "
+        << printf_g("%.3f ms, GPU total %.3f ms\n", cuda.kernel_ms, cuda.total_ms);
+  if (!quiet && sim.params.interp_stop_pixel != kNeverStops)
+    out << "WARNING: out of range for three point interpolation at pixel (spixel="
+        << sim.params.interp_stop_pixel / sim.params.fpixels << ", fpixel=" << sim.params.interp_stop_pixel % sim.params.fpixels
+        << "); nearest-neighbour structure factors from there on\n";
+  const KernelParams& p = sim.params;
+
+  // Traces re-run their pixels with a recorder, after the main loop.
+  std::string trace_text;
+  if (!config.output.trace_pixels.empty()) {
+    trace_text = geometry_trace(sim);
+    for (const TracePixel& px : config.output.trace_pixels) trace_text += trace_pixel(sim, px);
+    if (config.output.trace_file.empty()) out << trace_text;
+  }
+
+  const double solid = result.stats.omega_sum / p.steps;
+  // All outputs land together or not at all.
+  nbtrace::AtomicFileSet files;
+  if (!config.output.trace_file.empty() && !config.output.trace_pixels.empty())
+    files.add(config.output.trace_file, trace_text);
+  files.add(config.output.floatfile,
+            std::string(reinterpret_cast<const char*>(result.image.data()), result.image.size() * sizeof(float)));
+  double intfile_scale = config.output.intfile_scale;
+  if (!config.output.intfile.empty())
+    files.add(config.output.intfile,
+              encode_smv(sim, integer_pixels(p, result.image, result.stats.max_I, intfile_scale,
+                                             config.output.adc_offset)));
+  double pgm_scale = config.output.pgm_scale;
+  const bool write_pgm = config.output.pgm && !config.output.pgmfile.empty();
+  if (write_pgm) {
+    // The preview's default scale falls back on the integer image's.
+    const double int_scale = integer_image_scale(config.output.intfile_scale, result.stats.max_I);
+    files.add(config.output.pgmfile, encode_pgm(p, result.image, pgm_scale, int_scale, result.stats.rmsd));
+  }
+  NoiseImage noise;
+  const bool write_noise = config.output.noise && !config.output.noisefile.empty();
+  if (write_noise) {
+    const long seed = config.output.noise_seed ? *config.output.noise_seed : -static_cast<long>(std::time(nullptr));
+    noise = noise_pixels(p, result.image, seed, config.output.adc_offset);
+    files.add(config.output.noisefile, encode_smv(sim, noise.pixels));
+  }
+  files.commit();
+  if (!quiet) {
+    out << printf_g("solid angle subtended by detector = %g steradian ( %g%% sphere)\n", solid,
+                    100 * solid / 4 / 3.14159265358979323846);
+    out << "writing " << config.output.floatfile << " as " << result.image.size() << " 4-byte floats\n";
+  }
+  // The statistics lines are the run's result: printed even with -quiet.
+  out << printf_g("max_I = %g  at %g %g\n", result.stats.max_I, result.stats.max_I_x, result.stats.max_I_y);
+  out << printf_g("mean= %g rms= %g rmsd= %g\n", result.stats.mean, result.stats.rms, result.stats.rmsd);
+  if (!quiet && !config.output.intfile.empty()) {
+    out << printf_g("intfile_scale = %g\n", intfile_scale);
+    out << "writing " << config.output.intfile << " as 2-byte integers\n";
+  }
+  if (!quiet && write_pgm) {
+    out << printf_g("pgm_scale = %g\n", pgm_scale);
+    out << "writing " << config.output.pgmfile << " as 1-byte integers\n";
+  }
+  if (!quiet && write_noise) {
+    char line[160];
+    std::snprintf(line, sizeof line, "%.0f photons on noise image (%ld overloads)\n", noise.photons, noise.overloads);
+    out << line << "writing " << config.output.noisefile << " as 2-byte integers\n";
+  }
+  out.flush();
+  return 0;
+}
+
+}  // namespace nbsim

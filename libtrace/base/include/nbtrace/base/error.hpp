@@ -1,0 +1,41 @@
+#pragma once
+// Error types shared by the libraries and tools. Each maps to one documented
+// process exit code so scripts can tell a usage slip from a bad input file.
+#include <stdexcept>
+#include <string>
+
+namespace nbtrace {
+
+/// The exit codes of every nbparity tool: one table, one meaning per code
+/// (README "Tools", docs/cli.md).
+namespace exit_code {
+inline constexpr int ok = 0;              ///< done; what was compared agrees
+inline constexpr int failure = 1;         ///< usage error or a failed operation
+inline constexpr int program_failed = 2;  ///< a program being compared failed or could not start
+inline constexpr int divergence = 3;      ///< a comparison found a divergence (or fell below its threshold)
+/// The evidence failed a check before any comparison: a bundle that does
+/// not verify or audit clean, two images of different shapes.
+inline constexpr int check_failed = 4;
+inline constexpr int input = 5;           ///< missing, unreadable or malformed input
+}  // namespace exit_code
+
+/// A bad command line or option value (exit 1).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A missing, unreadable or malformed input file (exit 5). The message is
+/// one line and names the file (and line, where there is one).
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An output could not be written (exit 1).
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace nbtrace

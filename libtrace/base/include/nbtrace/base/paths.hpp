@@ -1,0 +1,25 @@
+#pragma once
+// Paths the tools compute: where their sibling tools are, and paths made
+// relative so that what goes into a bundle names no folder of this machine.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace nbtrace {
+
+/// The folder of the running executable (where its sibling tools are).
+std::filesystem::path tool_dir();
+
+/// `name` beside the running executable when it exists there, else `name`
+/// (looked up on PATH when run).
+std::string sibling_tool(const std::string& name);
+
+/// Arguments that are absolute paths of existing files, made relative to
+/// `base`: what goes into a bundle must not carry this machine's paths.
+std::vector<std::string> relativize_paths(const std::vector<std::string>& argv, const std::filesystem::path& base);
+
+/// `path` relative to folder `base` (both made absolute first); its file
+/// name when they share nothing.
+std::string relative_path(const std::string& path, const std::filesystem::path& base);
+
+}  // namespace nbtrace

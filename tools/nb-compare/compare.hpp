@@ -1,0 +1,50 @@
+#pragma once
+// nb-compare: compare the float images of two nanoBragg implementations,
+// either two existing files (`images`) or by running both programs with the
+// same arguments. Exit codes (AT-TOOLS-001): 0 done, 1 usage, 2 a runner
+// failed, 3 correlation below --threshold, 4 shape mismatch without
+// --resample, 5 I/O error.
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nbtrace/parity/image.hpp"
+
+namespace nbtrace {
+
+
+struct CompareCommonOptions {
+  std::string outdir;                 ///< default: comparisons/<UTC time>-<hash of args>
+  std::optional<image::Roi> roi;
+  std::optional<double> threshold;    ///< minimum correlation
+  bool resample = false;              ///< nearest-neighbour resize of test to ref's shape
+  double png_scale = 99.5;            ///< percentile of both images (ROI) mapped to white
+  bool save_diff = false;             ///< diff.bin and diff.png
+  std::size_t peaks = 20;
+  double peak_percentile = 95;
+  double peak_gate = 2.0;
+};
+
+struct CompareImagesOptions {
+  CompareCommonOptions common;
+  std::string ref;
+  std::string test;
+  std::size_t fpixels = 0;
+  std::size_t spixels = 0;
+  std::size_t test_fpixels = 0;  ///< with --resample when the test has another shape
+  std::size_t test_spixels = 0;
+};
+
+struct CompareRunOptions {
+  CompareCommonOptions common;
+  std::string ref_bin;   ///< --ref-bin, else $NB_C_BIN
+  std::string test_bin;  ///< --test-bin, else nbsim beside this tool
+  std::vector<std::string> args;  ///< forwarded to both programs
+};
+
+int run_compare_images(const CompareImagesOptions& opt, std::ostream& out, std::ostream& err);
+int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::ostream& err);
+
+
+}  // namespace nbtrace
