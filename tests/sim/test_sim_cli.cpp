@@ -288,3 +288,32 @@ TEST_CASE("-mosaic synonyms; -source_distance does not change the image") {
   REQUIRE(peak > 0);
   for (std::size_t i = 0; i < far.size(); ++i) REQUIRE(std::fabs(near[i] - far[i]) <= 1e-5f * peak);
 }
+
+TEST_CASE("-stats_json writes the printed statistics at full precision, with the shape and mode") {
+  nbtest::TempDir work;
+  const auto r = nbtest::run_tool(
+      "nbsim", with({"-default_F", "10", "-mode", "c-parity", "-roi", "3", "40", "5", "30", "-floatfile", "img.bin",
+                     "-stats_json", "stats.json"}),
+      work.path());
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(nbtest::read_file(work / "stats.json"));
+  CHECK(j["tool"] == "nbsim");
+  CHECK(j["mode"] == "c-parity");
+  CHECK(j["device"] == "cpu");
+  CHECK(j["fpixels"] == 48);
+  CHECK(j["spixels"] == 48);
+  CHECK(j["statistics"]["pixels"] == 38 * 26);
+  // The printed lines are the same numbers at %g.
+  char line[256];
+  std::snprintf(line, sizeof line, "max_I = %g  at %g %g\nmean= %g rms= %g rmsd= %g\n",
+                j["statistics"]["max_I"].get<double>(), j["statistics"]["max_I_x_m"].get<double>(),
+                j["statistics"]["max_I_y_m"].get<double>(), j["statistics"]["mean"].get<double>(),
+                j["statistics"]["rms"].get<double>(), j["statistics"]["rmsd"].get<double>());
+  CHECK(r.out.find(line) != std::string::npos);
+  CHECK(j["statistics"]["max_I"].get<double>() > 0);
+  // A stats file that cannot be written stops the run before any output.
+  const auto bad = nbtest::run_tool("nbsim", with({"-default_F", "10", "-floatfile", "img2.bin", "-stats_json", "no/dir/s.json"}),
+                                    work.path());
+  CHECK(bad.exit_code == 1);
+  CHECK_FALSE(std::filesystem::exists(work / "img2.bin"));
+}

@@ -111,6 +111,8 @@ std::vector<Flag> flag_table() {
     else throw nbtrace::UsageError("-dtype: expected 'float64' or 'float32', got '" + v + "'");
   });
   str1({"trace_file"}, "write traces to this file instead of stdout", [](SimConfig& c, const std::string& v) { c.output.trace_file = v; });
+  str1({"stats_json"}, "also write the statistics (full precision), image shape, mode and device as JSON to this file",
+       [](SimConfig& c, const std::string& v) { c.output.stats_json = v; });
   flag({"quiet"}, "print only the statistics lines", [](SimConfig& c) { c.output.quiet = true; });
   flag({"help", "h"}, "this help", [](SimConfig&) {});
   flag({"version"}, "print the version", [](SimConfig&) {});

@@ -15,6 +15,8 @@
 #include "nbsim/setup.hpp"
 #include "nbsim/simulator.hpp"
 #include "nbsim/smv.hpp"
+#include "nbsim/summary.hpp"
+#include "nbsim/nbsim.hpp"
 
 namespace nbsim {
 
@@ -43,6 +45,7 @@ void print_devices(std::ostream& out) {
 int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stderr_is_terminal) {
   require_writable_folder(config.output.floatfile);
   require_writable_folder(config.output.trace_file);
+  require_writable_folder(config.output.stats_json);
   require_writable_folder(config.output.intfile);
   require_writable_folder(config.output.noisefile);
   require_writable_folder(config.output.pgmfile);
@@ -110,6 +113,22 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
     const long seed = config.output.noise_seed ? *config.output.noise_seed : -static_cast<long>(std::time(nullptr));
     noise = noise_pixels(p, result.image, seed, config.output.adc_offset);
     files.add(config.output.noisefile, encode_smv(sim, noise.pixels));
+  }
+  if (!config.output.stats_json.empty()) {
+    RunSummary summary;
+    summary.version = std::string(version());
+    summary.mode = config.mode == Mode::c_parity ? "c-parity" : "spec";
+    summary.device = config.device == Device::cuda ? "cuda" : "cpu";
+    summary.dtype = config.dtype == DType::float32 ? "float32" : "float64";
+    summary.fpixels = result.fpixels;
+    summary.spixels = result.spixels;
+    summary.statistics = {result.stats.max_I, result.stats.max_I_x, result.stats.max_I_y, result.stats.mean,
+                          result.stats.rms,   result.stats.rmsd,    result.stats.pixels};
+    summary.solid_angle_sr = solid;
+    if (p.interp_stop_pixel != kNeverStops)
+      summary.interpolation_stop = std::pair<int, int>{static_cast<int>(p.interp_stop_pixel / p.fpixels),
+                                                       static_cast<int>(p.interp_stop_pixel % p.fpixels)};
+    files.add(config.output.stats_json, summary_json_text(summary));
   }
   files.commit();
   if (!quiet) {

@@ -135,6 +135,7 @@ struct OutputConfig {
   std::optional<long> noise_seed;  ///< stored as the reference does (-seed); default: -time
   std::vector<TracePixel> trace_pixels;
   std::string trace_file;  ///< empty: traces go to stdout
+  std::string stats_json;  ///< -stats_json: the run summary as JSON (nbsim/summary.hpp); empty: none
   bool quiet = false;
   bool progress = true;
 };
