@@ -3,12 +3,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
+
+#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "nbtrace/base/error.hpp"
@@ -28,11 +29,7 @@ struct RecordOptions {
   std::string capture;  ///< NAME: NAME.stdout.log / NAME.stderr.log in the bundle
 };
 
-std::string seconds_text(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", s);
-  return buf;
-}
+std::string seconds_text(double s) { return fmt::format("{:.3f}", s); }
 
 /// Validates --capture NAME: a relative path inside the bundle.
 void check_capture_name(const std::string& name) {

@@ -1,9 +1,10 @@
 // nbtrace attribute REF TEST: explain the I_before_scaling gap of one pixel.
 #include <array>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+
+#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "nbtrace/base/error.hpp"
@@ -67,9 +68,7 @@ int run_attribute(const AttributeCommandOptions& opt) {
   out << result.narrative << "\n\nhypotheses:\n";
   int rank = 1;
   for (const Hypothesis& h : result.hypotheses) {
-    char score[32];
-    std::snprintf(score, sizeof score, "%.3f", h.score);
-    out << "  " << rank++ << ". " << h.id << " (score " << score << "): " << h.title << "\n";
+    out << fmt::format("  {}. {} (score {:.3f}): {}\n", rank++, h.id, h.score, h.title);
   }
   if (!opt.md_out.empty()) out << "markdown: " << opt.md_out << "\n";
   if (!svg_path.empty()) out << "chart: " << svg_path << "\n";

@@ -13,6 +13,8 @@
 #include <ostream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "internal.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/bundle/bundle.hpp"
@@ -38,19 +40,15 @@ bool printable_ascii(std::string_view s) {
 /// through printf octal escapes (POSIX sh), so commands.txt stays ASCII.
 std::string quote_ascii(std::string_view arg) {
   if (printable_ascii(arg)) return shell_quote(arg);
-  std::string fmt;
+  std::string format;  // printf's format string: the argument with % and \ escaped
   for (unsigned char c : arg) {
-    if (c == '%') fmt += "%%";
-    else if (c == '\\') fmt += "\\\\";
-    else if (c == '\'') fmt += "'\\''";
-    else if (c >= 0x20 && c <= 0x7e) fmt += static_cast<char>(c);
-    else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\%03o", c);
-      fmt += buf;
-    }
+    if (c == '%') format += "%%";
+    else if (c == '\\') format += "\\\\";
+    else if (c == '\'') format += "'\\''";
+    else if (c >= 0x20 && c <= 0x7e) format += static_cast<char>(c);
+    else format += fmt::format("\\{:03o}", c);
   }
-  return "\"$(printf '" + fmt + "')\"";
+  return "\"$(printf '" + format + "')\"";
 }
 
 std::string join_ascii(const std::vector<std::string>& argv) {
@@ -68,9 +66,7 @@ std::string encode_value(std::string_view v) {
   std::string out;
   for (unsigned char c : v) {
     if (c <= 0x20 || c >= 0x7f || c == '%') {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
+      out += fmt::format("%{:02X}", c);
     } else {
       out += static_cast<char>(c);
     }
@@ -108,11 +104,7 @@ std::string collapse_ws(std::string_view s) {
   return out;
 }
 
-std::string format_duration(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", s);
-  return buf;
-}
+std::string format_duration(double s) { return fmt::format("{:.3f}", s); }
 
 std::optional<std::string> read_if_exists(const fs::path& p) {
   std::error_code ec;

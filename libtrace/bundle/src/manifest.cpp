@@ -15,6 +15,8 @@
 #include <ctime>
 #include <ostream>
 
+#include <fmt/format.h>
+
 #include "internal.hpp"
 #include "nbtrace/bundle/bundle.hpp"
 #include "nbtrace/base/error.hpp"
@@ -178,11 +180,7 @@ std::string printable(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
     if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
+    else out += fmt::format("\\x{:02x}", c);
   }
   return out.size() > 120 ? out.substr(0, 117) + "..." : out;
 }

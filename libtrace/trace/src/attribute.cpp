@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/numbers.hpp"
@@ -20,13 +21,8 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-std::string fmt(const char* spec, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
-std::string pct(double share) { return fmt("%.2f%%", 100.0 * share); }
-std::string num(double v) { return fmt("%.10g", v); }
+std::string pct(double share) { return fmt::format("{:.2f}%", 100.0 * share); }
+std::string num(double v) { return fmt::format("{:.10g}", v); }
 
 using Coords = std::vector<std::pair<std::string, double>>;
 
@@ -371,8 +367,8 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
     h.id = f.factor + "-mismatch";
     h.title = f.factor + " differs between the sides (it scales I_pixel_final, not I_before_scaling)";
     h.score = std::fabs(f.log_ratio) / chain_total;
-    h.evidence.push_back(f.factor + " " + num(f.ref) + " vs " + num(f.test) + " (log ratio " + fmt("%+.3e", f.log_ratio) +
-                         " of a total |log ratio| " + fmt("%.3e", chain_total) + " over the scaling chain)");
+    h.evidence.push_back(f.factor + " " + num(f.ref) + " vs " + num(f.test) + " (log ratio " + fmt::format("{:+.3e}", f.log_ratio) +
+                         " of a total |log ratio| " + fmt::format("{:.3e}", chain_total) + " over the scaling chain)");
     a.hypotheses.push_back(std::move(h));
   }
   // Units: a vector printed in other units on one side (meters for Angstrom).
@@ -392,7 +388,7 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
     if (std::fabs(whole) < 3 || std::fabs(decades - whole) > 1e-3) continue;
     Hypothesis h;
     h.id = "unit-mismatch";
-    h.title = std::string(v) + " is in other units on one side (a factor 1e" + fmt("%+.0f", whole) + ")";
+    h.title = std::string(v) + " is in other units on one side (a factor 1e" + fmt::format("{:+.0f}", whole) + ")";
     h.score = 0.9;
     h.evidence.push_back(std::string(v) + ": " + num((*r)[k]) + " (" + a.ref_label + ") vs " + num((*t)[k]) + " (" +
                          a.test_label + "); everything computed from it (hkl, F_latt) inherits the error");
@@ -423,7 +419,7 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
 
   // Narrative.
   std::string n;
-  n += a.quantity + " differs by " + fmt("%+.2f%%", 100 * a.gap_rel) + " (" + a.ref_label + " " + num(a.ref_value) +
+  n += a.quantity + " differs by " + fmt::format("{:+.2f}%", 100 * a.gap_rel) + " (" + a.ref_label + " " + num(a.ref_value) +
        ", " + a.test_label + " " + num(a.test_value) + ").";
   if (!ref_steps.empty()) {
     n += " The " + a.ref_label + " trace has " + std::to_string(ref_steps.size()) + " per-step lines (" +
@@ -461,7 +457,7 @@ Attribution attribute_gap(const Trace& ref, const Trace& test, const Attribution
     n += " The per-step terms account for the whole gap.";
   }
   if (!a.hypotheses.empty()) {
-    n += " Leading hypothesis: " + a.hypotheses.front().id + " (score " + fmt("%.3f", a.hypotheses.front().score) +
+    n += " Leading hypothesis: " + a.hypotheses.front().id + " (score " + fmt::format("{:.3f}", a.hypotheses.front().score) +
          ").";
   }
   a.narrative = n;
@@ -532,8 +528,8 @@ std::string attribution_markdown(const Attribution& a, const std::string& svg_na
   md += "- Reference (" + a.ref_label + "): `" + a.ref_path + "`\n";
   md += "- Test (" + a.test_label + "): `" + a.test_path + "`\n";
   md += "- " + a.quantity + ": " + num(a.ref_value) + " vs " + num(a.test_value) + ", gap " +
-        fmt("%+.4e", a.gap) + " (" + fmt("%+.4f%%", 100 * a.gap_rel) + ")\n";
-  if (a.final_gap_rel) md += "- I_pixel_final gap: " + fmt("%+.4f%%", 100 * *a.final_gap_rel) + "\n";
+        fmt::format("{:+.4e}", a.gap) + " (" + fmt::format("{:+.4f}%", 100 * a.gap_rel) + ")\n";
+  if (a.final_gap_rel) md += "- I_pixel_final gap: " + fmt::format("{:+.4f}%", 100 * *a.final_gap_rel) + "\n";
   md += "- Attributed to traced steps: " + pct(a.attributed_share) + "; not attributable from the data: " +
         pct(1 - a.attributed_share) + "\n\n";
   md += "## Summary\n\n" + a.narrative + "\n\n";
@@ -551,14 +547,14 @@ std::string attribution_markdown(const Attribution& a, const std::string& svg_na
     md += "\n## Log-ratio of the first step's factors\n\nEach row: 2·ln|test/ref| (intensity goes as F²).\n\n";
     md += "| Factor | Reference | Test | Contribution to ln(test/ref) |\n|---|---|---|---|\n";
     for (const auto& f : a.first_step_factors) {
-      md += "| " + f.factor + " | " + num(f.ref) + " | " + num(f.test) + " | " + fmt("%+.4e", f.log_ratio) + " |\n";
+      md += "| " + f.factor + " | " + num(f.ref) + " | " + num(f.test) + " | " + fmt::format("{:+.4e}", f.log_ratio) + " |\n";
     }
   }
   if (!a.scaling_factors.empty()) {
     md += "\n## Log-ratio of I_pixel_final over its scaling chain\n\n";
     md += "| Factor | Reference | Test | Contribution to ln(test/ref) |\n|---|---|---|---|\n";
     for (const auto& f : a.scaling_factors) {
-      md += "| " + f.factor + " | " + num(f.ref) + " | " + num(f.test) + " | " + fmt("%+.4e", f.log_ratio) + " |\n";
+      md += "| " + f.factor + " | " + num(f.ref) + " | " + num(f.test) + " | " + fmt::format("{:+.4e}", f.log_ratio) + " |\n";
     }
   }
   if (!a.lattice.empty()) {
@@ -572,7 +568,7 @@ std::string attribution_markdown(const Attribution& a, const std::string& svg_na
   md += "\n## Hypotheses, ranked\n\n";
   int rank = 1;
   for (const auto& h : a.hypotheses) {
-    md += std::to_string(rank++) + ". **" + h.id + "** (score " + fmt("%.3f", h.score) + "): " + h.title + "\n";
+    md += std::to_string(rank++) + ". **" + h.id + "** (score " + fmt::format("{:.3f}", h.score) + "): " + h.title + "\n";
     for (const auto& e : h.evidence) md += "   - " + e + "\n";
   }
   if (a.hypotheses.empty()) md += "None: the traces hold too little to rank causes.\n";
@@ -595,7 +591,7 @@ std::string attribution_svg(const Attribution& a) {
                   std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"11\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   s += "<text x=\"" + std::to_string(left) + "\" y=\"20\" font-size=\"14\">Per-step terms F_cell^2*F_latt^2 (" +
-       a.quantity + " gap " + fmt("%+.2f%%", 100 * a.gap_rel) + ")</text>\n";
+       a.quantity + " gap " + fmt::format("{:+.2f}%", 100 * a.gap_rel) + ")</text>\n";
   s += "<line x1=\"" + std::to_string(left) + "\" y1=\"" + std::to_string(top) + "\" x2=\"" + std::to_string(left) +
        "\" y2=\"" + std::to_string(height - bottom) + "\" stroke=\"black\"/>\n";
   s += "<line x1=\"" + std::to_string(left) + "\" y1=\"" + std::to_string(height - bottom) + "\" x2=\"" +
@@ -603,26 +599,26 @@ std::string attribution_svg(const Attribution& a) {
   for (int t = 0; t <= 4; ++t) {
     const double v = max_term * t / 4.0;
     const double y = height - bottom - plot_h * t / 4.0;
-    s += "<text x=\"" + std::to_string(left - 4) + "\" y=\"" + fmt("%.1f", y + 4) + "\" text-anchor=\"end\">" +
-         fmt("%.3g", v) + "</text>\n";
+    s += "<text x=\"" + std::to_string(left - 4) + "\" y=\"" + fmt::format("{:.1f}", y + 4) + "\" text-anchor=\"end\">" +
+         fmt::format("{:.3g}", v) + "</text>\n";
   }
   for (std::size_t i = 0; i < a.steps.size(); ++i) {
     const auto& st = a.steps[i];
     const double x0 = left + slot * static_cast<double>(i) + slot * 0.1;
     auto rect = [&](double x, const std::optional<double>& v, const char* fill) {
       if (!v) {
-        s += "<rect x=\"" + fmt("%.1f", x) + "\" y=\"" + fmt("%.1f", top) + "\" width=\"" + fmt("%.1f", bar) +
-             "\" height=\"" + fmt("%.1f", plot_h) + "\" fill=\"none\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>\n";
+        s += "<rect x=\"" + fmt::format("{:.1f}", x) + "\" y=\"" + fmt::format("{:.1f}", static_cast<double>(top)) + "\" width=\"" + fmt::format("{:.1f}", bar) +
+             "\" height=\"" + fmt::format("{:.1f}", plot_h) + "\" fill=\"none\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>\n";
         return;
       }
       const double h = plot_h * (*v / max_term);
-      s += "<rect x=\"" + fmt("%.1f", x) + "\" y=\"" + fmt("%.1f", height - bottom - h) + "\" width=\"" +
-           fmt("%.1f", bar) + "\" height=\"" + fmt("%.1f", h) + "\" fill=\"" + fill + "\"/>\n";
+      s += "<rect x=\"" + fmt::format("{:.1f}", x) + "\" y=\"" + fmt::format("{:.1f}", height - bottom - h) + "\" width=\"" +
+           fmt::format("{:.1f}", bar) + "\" height=\"" + fmt::format("{:.1f}", h) + "\" fill=\"" + fill + "\"/>\n";
     };
     rect(x0, st.ref_term, "#3b6fb6");
     rect(x0 + bar, st.test_term, "#e08a2c");
     std::string label = st.loop.empty() ? "all" : format_double(st.loop.front().second);
-    s += "<text x=\"" + fmt("%.1f", x0 + bar) + "\" y=\"" + std::to_string(height - bottom + 14) +
+    s += "<text x=\"" + fmt::format("{:.1f}", x0 + bar) + "\" y=\"" + std::to_string(height - bottom + 14) +
          "\" text-anchor=\"middle\">" + label + "</text>\n";
   }
   const std::string axis_name = (!a.steps.empty() && !a.steps.front().loop.empty()) ? a.steps.front().loop.front().first : "step";

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "nbtrace/base/numbers.hpp"
 #include "nbtrace/base/version.hpp"
@@ -15,19 +16,13 @@ using json = nlohmann::ordered_json;
 
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-std::string fmt(const char* spec, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
-
 /// Short human form of a value for tables.
 std::string short_value(double v) {
   if (std::isnan(v)) return "-";
-  return fmt("%.10g", v);
+  return fmt::format("{:.10g}", v);
 }
 
-std::string rel_text(double rel) { return std::isnan(rel) ? "-" : fmt("%+.3e", rel); }
+std::string rel_text(double rel) { return std::isnan(rel) ? "-" : fmt::format("{:+.3e}", rel); }
 
 const ComponentResult& worst_component(const DiffResult& r, const FieldResult& f) {
   const ComponentResult* worst = &r.components[f.first_component];
@@ -99,13 +94,13 @@ std::string diff_summary_line(const DiffResult& r) {
   std::string s = "compared " + std::to_string(r.num_compared) + " fields: " +
                   std::to_string(r.num_compared - r.num_divergent - r.num_waived) + " agree, " +
                   std::to_string(r.num_divergent) + " diverge, " + std::to_string(r.num_waived) + " waived; " +
-                  std::to_string(r.num_missing) + " on one side only (tolerance " + fmt("%g", r.tolerance_rel) +
+                  std::to_string(r.num_missing) + " on one side only (tolerance " + fmt::format("{:g}", r.tolerance_rel) +
                   ")\n";
   if (r.first_divergence) {
     const FieldResult& f = r.fields[*r.first_divergence];
     s += "first divergence: " + r.field_label(f) + " " + std::string(status_name(f.status)) + " (ref line " +
          std::to_string(r.ref_line(f)) + ", test line " + std::to_string(r.test_line(f)) +
-         ", max |rel delta| " + fmt("%.3e", f.max_abs_rel) + ")\n";
+         ", max |rel delta| " + fmt::format("{:.3e}", f.max_abs_rel) + ")\n";
     s += "just upstream: " + upstream_text(r) + "\n";
   } else {
     s += "first divergence: none\n";
@@ -190,7 +185,7 @@ std::string diff_to_markdown(const DiffResult& r) {
   md += "# Trace diff: " + r.test->path() + " vs " + r.ref->path() + "\n\n";
   md += "- Reference: `" + r.ref->path() + "` (TRACE_" + r.ref->tag() + ")\n";
   md += "- Test: `" + r.test->path() + "` (TRACE_" + r.test->tag() + ")\n";
-  md += "- Tolerance: " + fmt("%g", r.tolerance_rel) + " relative\n";
+  md += "- Tolerance: " + fmt::format("{:g}", r.tolerance_rel) + " relative\n";
   md += "- Fields compared: " + std::to_string(r.num_compared) + "; divergent: " + std::to_string(r.num_divergent) +
         "; waived: " + std::to_string(r.num_waived) + "; on one side only: " + std::to_string(r.num_missing) + "\n\n";
   md += "## First divergence\n\n";
@@ -211,7 +206,7 @@ std::string diff_to_markdown(const DiffResult& r) {
   for (const FieldResult& f : r.fields) {
     if (f.ref_record < 0 || f.test_record < 0) continue;
     md += "| " + r.field_label(f) + " | " + component_text(r, f) + " | " + value_text(r, f, true) + " | " +
-          value_text(r, f, false) + " | " + (f.max_abs_rel > 0 ? fmt("%.3e", f.max_abs_rel) : "0") + " | " +
+          value_text(r, f, false) + " | " + (f.max_abs_rel > 0 ? fmt::format("{:.3e}", f.max_abs_rel) : "0") + " | " +
           std::to_string(f.max_ulps) + " | " + std::string(status_name(f.status)) + " |\n";
   }
   if (r.num_missing) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "nbtrace/trace/diff.hpp"
 
@@ -39,21 +40,15 @@ std::optional<double> last_value(const Trace& t, std::string_view name, const Al
   return std::nullopt;
 }
 
-std::string fmt(const char* spec, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
-
-std::string rel_text(const std::optional<double>& rel) { return rel ? fmt("%+.6e", *rel) : "N/A"; }
+std::string rel_text(const std::optional<double>& rel) { return rel ? fmt::format("{:+.6e}", *rel) : "N/A"; }
 
 }  // namespace
 
 std::string peer_format_value(std::optional<double> v) {
   if (!v) return "NOT_EXTRACTED";
   const double a = std::fabs(*v);
-  if (a < 1e-6 || a > 1e6) return fmt("%.6e", *v);
-  return fmt("%.9g", *v);
+  if (a < 1e-6 || a > 1e6) return fmt::format("{:.6e}", *v);
+  return fmt::format("{:.9g}", *v);
 }
 
 ScalingComparison compare_scaling(const Trace& c_trace, const Trace& test_trace, double tolerance_rel,
@@ -126,7 +121,7 @@ std::string scaling_summary_markdown(const ScalingComparison& cmp, std::string_v
   const std::string& who = cmp.test_label;
   std::string md;
   md += "# Scaling Chain Comparison: C vs " + who + "\n\n";
-  md += "**Tolerance:** \u2264" + fmt("%.2e", cmp.tolerance_rel) + " relative\n\n";
+  md += "**Tolerance:** \u2264" + fmt::format("{:.2e}", cmp.tolerance_rel) + " relative\n\n";
   md += "## Summary\n\n";
   if (cmp.pixel) {
     md += "Comparing scaling factors for pixel (" + std::to_string(cmp.pixel->slow) + ", " +
