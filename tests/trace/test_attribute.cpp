@@ -24,11 +24,6 @@ const char* kTest =
     "TRACE_CPP: I_pixel_final 0.625\n";
 }  // namespace
 
-TEST_CASE("sincg is nanoBragg's lattice factor") {
-  CHECK(sincg(0.0, 5) == 5);
-  CHECK(sincg(0.3, 4) == doctest::Approx(std::sin(1.2) / std::sin(0.3)));
-}
-
 TEST_CASE("per-step terms on both sides attribute the whole gap to the step that changed") {
   const Trace ref = parse_trace(kRef, "ref.log");
   const Trace test = parse_trace(kTest, "test.log");

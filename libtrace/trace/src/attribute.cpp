@@ -7,15 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <fmt/format.h>
 
+#include "nbsim/physics/lattice.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/numbers.hpp"
 
 namespace nbtrace {
 
-double sincg(double x, double n) {
-  if (x == 0.0) return n;
-  return std::sin(x * n) / std::sin(x);
-}
+// The lattice factor is the simulator's own (one definition for both).
+using nbsim::sincg;
 
 namespace {
 

@@ -94,7 +94,4 @@ std::string attribution_json(const Attribution& a);
 /// Bar chart of the per-step terms of both sides.
 std::string attribution_svg(const Attribution& a);
 
-/// nanoBragg's lattice factor of a parallelepiped: sin(N·x)/sin(x), N at x = 0.
-double sincg(double x, double n);
-
 }  // namespace nbtrace
