@@ -10,6 +10,7 @@
 #include "nbsim/config.hpp"
 #include "nbsim/hkl.hpp"
 #include "nbsim/physics/kernel.hpp"
+#include "nbsim/quirks.hpp"
 
 namespace nbsim {
 
@@ -40,7 +41,9 @@ struct PreparedSimulation {
   double detsize_f = 0, detsize_s = 0, lambda0 = 0;
   double phi0 = 0, osc = 0, twotheta = 0;  ///< rad, for image headers
   int auto_oversample = 0;  ///< 0 when the user gave -oversample
-  bool rmsd_counts_masked = false;  ///< c-parity statistics (C-PARITY-009)
+  /// The run's quirk set (SimConfig::quirks); the launchers read
+  /// rmsd_counts_masked (C-PARITY-009) from it.
+  Quirks quirks;
   double fluence = 0;  ///< photons/m^2, after -flux/-exposure/-beamsize
   double flux = 0;     ///< photons/s consistent with that fluence (when exposure > 0)
 

@@ -224,7 +224,7 @@ SimulationResult run_simulation(PreparedSimulation& sim, int threads, const Prog
       break;
     }
   }
-  r.stats = compute_stats(p, r.image, row_omega, sim.rmsd_counts_masked);
+  r.stats = compute_stats(p, r.image, row_omega, sim.quirks.rmsd_counts_masked);
   return r;
 }
 

@@ -153,7 +153,7 @@ struct CellVectors {
 /// The crystal at phi = 0: reciprocal cell from -cell (or the A matrix,
 /// scaled by the wavelength), the misset applied to it, then real and
 /// reciprocal vectors regenerated from each other as the reference does.
-CellVectors build_cell(const CrystalConfig& cr, double lambda0, bool parity, std::vector<std::string>& log) {
+CellVectors build_cell(const CrystalConfig& cr, double lambda0, const Quirks& q, std::vector<std::string>& log) {
   Vec3 a_star, b_star, c_star;
   double cell_a = 0, cell_b = 0, cell_c = 0, V_cell = 0;
   const bool user_cell = cr.cell.has_value();
@@ -197,7 +197,7 @@ CellVectors build_cell(const CrystalConfig& cr, double lambda0, bool parity, std
     // c*_z = 1/c. nanoBragg uses |c*| V/(a b c sin gamma*), which equals 1/c
     // only when sin gamma = sin gamma*; for other triclinic cells the cell
     // it builds has angles off by up to a few 0.01 deg (C-PARITY-003).
-    const double c_star_z = parity ? cs_len * V_cell / (cp.a * cp.b * cp.c * sin_gamma_star) : 1.0 / cp.c;
+    const double c_star_z = q.triclinic_c_star ? cs_len * V_cell / (cp.a * cp.b * cp.c * sin_gamma_star) : 1.0 / cp.c;
     c_star = {cs_len * cos_beta_star, cs_len * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star,
               c_star_z};
   }
@@ -247,7 +247,7 @@ CellVectors build_cell(const CrystalConfig& cr, double lambda0, bool parity, std
 
 /// Beam sources: from a file, or a grid over divergence (cut to an
 /// ellipse) times wavelengths. `bm` has its sampling resolved.
-std::vector<Source> make_sources(const BeamConfig& bm, Vec3 beam, Vec3 polar_vector, Vec3 vert_vector, bool parity,
+std::vector<Source> make_sources(const BeamConfig& bm, Vec3 beam, Vec3 polar_vector, Vec3 vert_vector, const Quirks& q,
                                  std::vector<std::string>& log) {
   std::vector<Source> sources;
   if (!bm.source_file.empty()) {
@@ -259,7 +259,7 @@ std::vector<Source> make_sources(const BeamConfig& bm, Vec3 beam, Vec3 polar_vec
       Source src;
       // The reference renders each source at its own wavelength; the spec
       // makes -lambda authoritative (C-PARITY-004).
-      src.lambda = (parity && !std::isnan(line.v[4])) ? line.v[4] : bm.lambda0;
+      src.lambda = (q.source_file_wavelengths && !std::isnan(line.v[4])) ? line.v[4] : bm.lambda0;
       unitize(pos, src.direction);
       sources.push_back(src);
     }
@@ -355,7 +355,7 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   CrystalConfig cr = cfg.crystal;
   SamplingConfig smp = cfg.sampling;
   KernelParams& p = out.params;
-  const bool parity = cfg.mode == Mode::c_parity;
+  const Quirks& q = cfg.quirks;
   auto& log = out.log;
   TraceSink tr{out.geometry_trace};
 
@@ -467,7 +467,7 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
 
   // The reference lets the convention override -pivot; the spec lets an
   // explicit -pivot override the convention's default (C-PARITY-005).
-  if (!parity && d.explicit_pivot) pivot = *d.explicit_pivot;
+  if (!q.convention_overrides_pivot && d.explicit_pivot) pivot = *d.explicit_pivot;
 
   // ---- unit vectors; a normal that is not unit length is rebuilt from f x s.
   unitize(beam, beam);
@@ -504,8 +504,8 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   // -detector_thickstep alone never switch absorption on there, and a lone
   // thickness gets 2 layers of half its size; the spec resolves thickness
   // like the other ranges (C-PARITY-008).
-  if (parity && d.thick < 0.0) d.thick = 0.0;
-  resolve_steps(d.thicksteps, d.thick, d.thickstep, 0.5e-6, parity);
+  if (q.thickness_sampling && d.thick < 0.0) d.thick = 0.0;
+  resolve_steps(d.thicksteps, d.thick, d.thickstep, 0.5e-6, q.thickness_sampling);
   if (d.thick > 0.0 && d.mu < 0.0) {
     d.mu = 1.0 / d.thick;
     log.push_back("WARNING: setting detector attenuation depth to " + fmt_g(d.mu) + " m");
@@ -610,15 +610,16 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
 
   if (pivot == Pivot::beam) {
     log.push_back("pivoting detector around direct beam spot");
-    // c-parity reproduces the reference's trace, which labels every BEAM
-    // pivot MOSFLM and prints MOSFLM's initial axes (C-TRACE-001).
-    tr.text("detector_convention", parity ? std::string("MOSFLM") : convention_name(d.convention));
+    // The reference's trace labels every BEAM pivot MOSFLM and prints
+    // MOSFLM's initial axes (C-TRACE-001).
+    const bool as_mosflm = q.beam_pivot_trace_mosflm;
+    tr.text("detector_convention", as_mosflm ? std::string("MOSFLM") : convention_name(d.convention));
     tr.text("angles_rad", angles_text());
     tr.text("beam_center_m", "X:" + g17(Xbeam / 1000.0) + " Y:" + g17(Ybeam / 1000.0) +
                                  " pixel_mm:" + g17(d.pixel_size * 1000.0));
-    tr.vec("initial_fdet", parity ? Vec3{0, 0, 1} : initial_f);
-    tr.vec("initial_sdet", parity ? Vec3{0, -1, 0} : initial_s);
-    tr.vec("initial_odet", parity ? Vec3{1, 0, 0} : initial_o);
+    tr.vec("initial_fdet", as_mosflm ? Vec3{0, 0, 1} : initial_f);
+    tr.vec("initial_sdet", as_mosflm ? Vec3{0, -1, 0} : initial_s);
+    tr.vec("initial_odet", as_mosflm ? Vec3{1, 0, 0} : initial_o);
     const double cx = std::cos(d.rotx), sx = std::sin(d.rotx);
     const double cy = std::cos(d.roty), sy = std::sin(d.roty);
     const double cz = std::cos(d.rotz), sz = std::sin(d.rotz);
@@ -683,14 +684,14 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
     // (radians, C-PARITY-006); the spec means 90 degrees.
     ReferenceRandom rng(cr.misset_seed ? *cr.misset_seed : -static_cast<long>(std::time(nullptr)));
     double umat[9];
-    random_cap_rotation(parity ? 90.0f : static_cast<float>(90.0 / detail::kRadToDeg), rng, umat);
+    random_cap_rotation(q.misset_random_cap_radians ? 90.0f : static_cast<float>(90.0 / detail::kRadToDeg), rng, umat);
     cr.misset = rotation_to_misset(umat);
     char line[160];
     std::snprintf(line, sizeof line, "random orientation misset angles: %f %f %f deg",
                   cr.misset->x * detail::kRadToDeg, cr.misset->y * detail::kRadToDeg, cr.misset->z * detail::kRadToDeg);
     log.push_back(line);
   }
-  const CellVectors cell = build_cell(cr, bm.lambda0, parity, log);
+  const CellVectors cell = build_cell(cr, bm.lambda0, q, log);
   const Vec3 a0 = cell.a, b0 = cell.b, c0 = cell.c;
   const Vec3 a_star = cell.a_star, b_star = cell.b_star, c_star = cell.c_star;
 
@@ -727,7 +728,7 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   if (out.hkl.reflections == 0) interpolate = 0;
 
   // ---- sources.
-  out.sources = make_sources(bm, beam, polar_vector, vert_vector, parity, log);
+  out.sources = make_sources(bm, beam, polar_vector, vert_vector, q, log);
   // Domain orientations from the reference's generator; the first domain is
   // forced to the unrotated crystal (after drawing its numbers, as the
   // reference does).
@@ -797,9 +798,9 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   p.water_size = cr.water_size;
   p.hkl = out.hkl.view(cr.default_F);
   p.interpolate = interpolate != 0;
-  p.interp_stop_default_F = !parity;
-  out.rmsd_counts_masked = parity;
-  p.phi_carry = parity;
+  p.interp_stop_default_F = !q.interp_stop_nearest;  // C-PARITY-007
+  out.quirks = q;
+  p.phi_carry = q.phi_carry;  // C-PARITY-001
   // The first pixel the reference renders: the first unmasked one of the ROI.
   p.first_spixel = roi_smin;
   p.first_fpixel = roi_fmin;
@@ -835,7 +836,7 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   }
   p.phi_cells = out.phi_cells.data();
   p.steps = p.num_sources * p.mosaic_domains * phisteps * oversample * oversample;
-  if (parity && p.dmin > 0.0) {
+  if (p.phi_carry && p.dmin > 0.0) {
     // The carry starts at the first pixel whose phi loop runs at all.
     bool found = false;
     for (int s = std::max(p.first_spixel, 0); s <= std::min(roi_smax, spixels - 1) && !found; ++s)
