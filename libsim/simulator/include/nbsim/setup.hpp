@@ -2,7 +2,9 @@
 // Resolves a SimConfig into the kernel's parameters: detector conventions,
 // pivots and rotations, the crystal cell and orientation, phi and source
 // sampling, structure factors. The order of every computation follows
-// nanoBragg.c so that c-parity results agree to the last bit.
+// nanoBragg.c so that c-parity results agree to the last bit. The units it
+// is made of are in src/setup/ (inputs, detector, beam, crystal, sampling,
+// kernel parameters; docs/nbsim.md).
 #include <string>
 #include <utility>
 #include <vector>
