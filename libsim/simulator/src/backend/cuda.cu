@@ -11,7 +11,6 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@
 #include "nbsim/physics/kernel.hpp"
 #include "nbsim/statistics.hpp"
 #include "nbtrace/base/error.hpp"
+#include "cuda_host.hpp"
 
 namespace nbsim {
 
@@ -179,12 +179,6 @@ __global__ void first_outside(const int* outside, RenderBox box, unsigned long l
 
 int blocks_for(long long count) { return static_cast<int>((count + kThreads - 1) / kThreads); }
 
-std::string describe_bytes(double b) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
-  return buf;
-}
-
 
 }  // namespace
 
@@ -259,10 +253,8 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
   std::size_t free_bytes = 0, total_bytes = 0;
   check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
   if (need > 0.95 * static_cast<double>(free_bytes))
-    throw nbtrace::UsageError("-device cuda: the simulation needs " + describe_bytes(need) + " of GPU memory (" +
-                              describe_bytes(hkl_n * 8.0) + " structure factors, " +
-                              describe_bytes(n * (p.interpolate ? 16.0 : 12.0)) + " per-pixel buffers); " +
-                              dev.name + " has " + describe_bytes(static_cast<double>(free_bytes)) + " free");
+    throw nbtrace::UsageError(cuda_host::memory_message(
+        {need, hkl_n * 8.0, n * (p.interpolate ? 16.0 : 12.0), static_cast<double>(free_bytes)}, dev.name));
   if (blocks_for(box.count()) > INT_MAX / 2)
     throw nbtrace::UsageError("-device cuda: too many pixels for one launch");
 
