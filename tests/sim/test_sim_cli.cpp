@@ -317,3 +317,30 @@ TEST_CASE("-stats_json writes the printed statistics at full precision, with the
   CHECK(bad.exit_code == 1);
   CHECK_FALSE(std::filesystem::exists(work / "img2.bin"));
 }
+
+TEST_CASE("C-PARITY-002: -twotheta_axis is also -twotheta in c-parity, wherever -mode stands") {
+  nbtest::TempDir work;
+  // The geometry trace's angles_rad line shows the two-theta angle used.
+  auto angles = [&](std::vector<std::string> extra) {
+    auto args = with({"-default_F", "10", "-trace_pixel", "1", "1", "-floatfile", "t.bin"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = nbtest::run_tool("nbsim", args, work.path());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto at = r.out.find("TRACE_CPP:angles_rad=");
+    REQUIRE(at != std::string::npos);
+    return r.out.substr(at, r.out.find('\n', at) - at);
+  };
+  const std::string spec = "TRACE_CPP:angles_rad=rotx:0 roty:0 rotz:0 twotheta:0";
+  const std::string parity = "TRACE_CPP:angles_rad=rotx:0 roty:0 rotz:0 twotheta:0.17453292519943295";  // 10 deg
+  const std::string first = angles({"-mode", "c-parity", "-twotheta_axis", "10", "0", "0"});
+  CHECK(first == parity);
+  // -mode after the flag: the quirk set is resolved before any other flag.
+  CHECK(angles({"-twotheta_axis", "10", "0", "0", "-mode", "c-parity"}) == parity);
+  CHECK(angles({"-mode", "spec", "-twotheta_axis", "10", "0", "0"}) == spec);
+  CHECK(angles({"-twotheta_axis", "10", "0", "0"}) == spec);
+  CHECK(angles({"-twotheta_axis", "10", "0", "0", "-mode", "spec"}) == spec);
+  // The last -mode wins.
+  CHECK(angles({"-mode", "spec", "-twotheta_axis", "10", "0", "0", "-mode", "c-parity"}) == parity);
+  CHECK(angles({"-mode", "c-parity", "-twotheta_axis", "10", "0", "0", "-mode", "spec"}) == spec);
+}

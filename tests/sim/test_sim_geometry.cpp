@@ -117,7 +117,7 @@ TEST_CASE("cell vectors: lengths, angles, reciprocity, misset keeps the metric (
 
 TEST_CASE("c-parity builds nanoBragg's slightly skewed triclinic cell (C-PARITY-003)") {
   SimConfig c = cubic();
-  c.mode = Mode::c_parity;
+  c.set_mode(Mode::c_parity);
   c.crystal.cell = CellParams{70, 80, 90, 75 / kRTD, 85 / kRTD, 95 / kRTD};
   PreparedSimulation s;
   prepare_simulation(c, s, false);
@@ -133,7 +133,7 @@ TEST_CASE("c-parity builds nanoBragg's slightly skewed triclinic cell (C-PARITY-
         doctest::Approx(95.00808422146216).epsilon(1e-9));
   // Orthogonal cells are the same in both modes.
   SimConfig o = cubic();
-  o.mode = Mode::c_parity;
+  o.set_mode(Mode::c_parity);
   o.crystal.cell = CellParams{50, 60, 70, 90 / kRTD, 90 / kRTD, 90 / kRTD};
   PreparedSimulation so;
   prepare_simulation(o, so, false);
@@ -195,7 +195,7 @@ TEST_CASE("explicit -pivot: spec mode honours it, c-parity lets the convention w
   PreparedSimulation spec;
   prepare_simulation(c, spec, false);
   CHECK(spec.pivot == Pivot::sample);
-  c.mode = Mode::c_parity;
+  c.set_mode(Mode::c_parity);
   PreparedSimulation parity;
   prepare_simulation(c, parity, false);
   CHECK(parity.pivot == Pivot::beam);

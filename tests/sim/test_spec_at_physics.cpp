@@ -162,7 +162,7 @@ TEST_CASE("AT-STR-002 tricubic interpolation and fallback") {
 
   // c-parity: nanoBragg's nearest-neighbour branch overwrites default_F in
   // that same evaluation (C-PARITY-007).
-  c.mode = Mode::c_parity;
+  c.set_mode(Mode::c_parity);
   PreparedSimulation parity;
   prepare_simulation(c, parity, false);
   run_simulation(parity, 1);

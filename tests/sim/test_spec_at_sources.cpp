@@ -75,7 +75,7 @@ TEST_CASE("AT-SRC-001 sourcefile and weighting") {
   CHECK(a != b);
 
   // c-parity: nanoBragg renders each source at its file wavelength (C-PARITY-004).
-  c.mode = Mode::c_parity;
+  c.set_mode(Mode::c_parity);
   c.beam.source_file = (work / "two.txt").string();
   PreparedSimulation parity;
   prepare_simulation(c, parity, false);
@@ -86,7 +86,7 @@ TEST_CASE("AT-SRC-001 sourcefile and weighting") {
   // Missing columns: position upstream at -source_distance along the beam,
   // wavelength -lambda.
   nbtest::write_file(work / "short.txt", "\n-10 0 0\n");
-  c.mode = Mode::spec;
+  c.set_mode(Mode::spec);
   c.beam.source_file = (work / "short.txt").string();
   PreparedSimulation shorter;
   prepare_simulation(c, shorter, false);
@@ -192,13 +192,13 @@ TEST_CASE("AT-SRC-002 auto-selection of count/range/step") {
   }
   SUBCASE("c-parity thickness follows nanoBragg (C-PARITY-008)") {
     auto sim = prepare([](SimConfig& c) {
-      c.mode = Mode::c_parity;
+      c.set_mode(Mode::c_parity);
       c.detector.thicksteps = 4;
     });
     CHECK(sim->params.thicksteps == 1);  // no -detector_thick: no sensor layers
     CHECK(sim->params.thick == 0.0);
     sim = prepare([](SimConfig& c) {
-      c.mode = Mode::c_parity;
+      c.set_mode(Mode::c_parity);
       c.detector.thick = 100e-6;
     });
     CHECK(sim->params.thicksteps == 2);

@@ -87,8 +87,8 @@ std::vector<Flag> flag_table() {
 
   // ---- nbsim's own.
   str1({"mode"}, "spec (default) or c-parity: reproduce nanoBragg.c's documented quirks", [](SimConfig& c, const std::string& v) {
-    if (v == "spec") c.mode = nbsim::Mode::spec;
-    else if (v == "c-parity" || v == "c_parity" || v == "parity") c.mode = nbsim::Mode::c_parity;
+    if (v == "spec") c.set_mode(nbsim::Mode::spec);
+    else if (v == "c-parity" || v == "c_parity" || v == "parity") c.set_mode(nbsim::Mode::c_parity);
     else throw nbtrace::UsageError("-mode: expected 'spec' or 'c-parity', got '" + v + "'");
   });
   int1({"nthreads", "threads"}, "worker threads (default: all cores)", [](SimConfig& c, int v) {
@@ -223,7 +223,7 @@ std::vector<Flag> flag_table() {
   vec({"twotheta_axis"}, "two-theta axis (CUSTOM)", [custom](SimConfig& c, Vec3 v) {
     custom(c);
     c.detector.twotheta_axis = v;
-    if (c.mode == nbsim::Mode::c_parity) {
+    if (c.quirks.twotheta_axis_sets_twotheta) {
       // nanoBragg also reads this flag as -twotheta <x> (C-PARITY-002).
       c.detector.twotheta = v.x / kRTD;
       c.detector.pivot = Pivot::sample;
@@ -362,9 +362,11 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
     throw nbtrace::UsageError(msg);
   }
   ParsedCommandLine result;
-  // Pass 1: -mode first, since some flags mean different things per mode;
-  // then the -mask and -img headers (mask first, so -img wins), which the
-  // other flags override whatever their order.
+  // Pass 1: the quirk set first (-mode, the last one wins), since a flag
+  // may mean something else with a quirk (C-PARITY-002: -twotheta_axis),
+  // whatever the order of the flags; then the -mask and -img headers (mask
+  // first, so -img wins), which the other flags override whatever their
+  // order. Pass 2 applies every other flag in command-line order.
   std::string img, mask;
   for (const auto& opt : parsed.options) {
     if (opt.value.empty()) continue;

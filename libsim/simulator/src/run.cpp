@@ -1,13 +1,14 @@
 #include "nbsim/run.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <ostream>
 #include <string>
 #include <thread>
-#include <algorithm>
+
+#include <fmt/format.h>
 
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/error.hpp"
@@ -21,12 +22,6 @@
 namespace nbsim {
 
 namespace {
-
-std::string printf_g(const char* fmt, double a, double b = 0, double c = 0) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, fmt, a, b, c);
-  return buf;
-}
 
 void require_writable_folder(const std::string& file) {
   if (file.empty()) return;
@@ -73,7 +68,7 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
                                                                  : run_simulation(sim, config.threads, progress);
   if (!quiet && config.device == Device::cuda)
     out << "CUDA device: " << cuda.device << " (float64); pixel kernels "
-        << printf_g("%.3f ms, GPU total %.3f ms\n", cuda.kernel_ms, cuda.total_ms);
+        << fmt::format("{:.3f} ms, GPU total {:.3f} ms\n", cuda.kernel_ms, cuda.total_ms);
   if (!quiet && sim.params.interp_stop_pixel != kNeverStops)
     out << "WARNING: out of range for three point interpolation at pixel (spixel="
         << sim.params.interp_stop_pixel / sim.params.fpixels << ", fpixel=" << sim.params.interp_stop_pixel % sim.params.fpixels
@@ -132,25 +127,24 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   }
   files.commit();
   if (!quiet) {
-    out << printf_g("solid angle subtended by detector = %g steradian ( %g%% sphere)\n", solid,
-                    100 * solid / 4 / 3.14159265358979323846);
+    out << fmt::format("solid angle subtended by detector = {:g} steradian ( {:g}% sphere)\n", solid,
+                       100 * solid / 4 / 3.14159265358979323846);
     out << "writing " << config.output.floatfile << " as " << result.image.size() << " 4-byte floats\n";
   }
   // The statistics lines are the run's result: printed even with -quiet.
-  out << printf_g("max_I = %g  at %g %g\n", result.stats.max_I, result.stats.max_I_x, result.stats.max_I_y);
-  out << printf_g("mean= %g rms= %g rmsd= %g\n", result.stats.mean, result.stats.rms, result.stats.rmsd);
+  out << fmt::format("max_I = {:g}  at {:g} {:g}\n", result.stats.max_I, result.stats.max_I_x, result.stats.max_I_y);
+  out << fmt::format("mean= {:g} rms= {:g} rmsd= {:g}\n", result.stats.mean, result.stats.rms, result.stats.rmsd);
   if (!quiet && !config.output.intfile.empty()) {
-    out << printf_g("intfile_scale = %g\n", intfile_scale);
+    out << fmt::format("intfile_scale = {:g}\n", intfile_scale);
     out << "writing " << config.output.intfile << " as 2-byte integers\n";
   }
   if (!quiet && write_pgm) {
-    out << printf_g("pgm_scale = %g\n", pgm_scale);
+    out << fmt::format("pgm_scale = {:g}\n", pgm_scale);
     out << "writing " << config.output.pgmfile << " as 1-byte integers\n";
   }
   if (!quiet && write_noise) {
-    char line[160];
-    std::snprintf(line, sizeof line, "%.0f photons on noise image (%ld overloads)\n", noise.photons, noise.overloads);
-    out << line << "writing " << config.output.noisefile << " as 2-byte integers\n";
+    out << fmt::format("{:.0f} photons on noise image ({} overloads)\n", noise.photons, noise.overloads)
+        << "writing " << config.output.noisefile << " as 2-byte integers\n";
   }
   out.flush();
   return 0;

@@ -11,6 +11,7 @@
 
 #include "nbsim/physics/lattice.hpp"
 #include "nbsim/physics/vec3.hpp"
+#include "nbsim/quirks.hpp"
 
 namespace nbsim {
 
@@ -18,10 +19,6 @@ inline constexpr double kNotGiven = std::numeric_limits<double>::quiet_NaN();
 
 enum class Convention { custom, adxv, mosflm, xds, dials, denzo };
 enum class Pivot { sample, beam };
-
-/// spec: the behaviour the specification defines. c_parity: reproduce the
-/// documented quirks of nanoBragg.c (see docs/c-parity.md).
-enum class Mode { spec, c_parity };
 
 /// Where the pixels are computed: the CPU launcher or the CUDA kernel
 /// (same NB_HD physics). float32 is the GPU's fast mode.
@@ -31,7 +28,7 @@ enum class DType { float64, float32 };
 struct DetectorConfig {
   Convention convention = Convention::mosflm;
   Pivot pivot = Pivot::beam;            ///< as the flags leave it (last one wins)
-  std::optional<Pivot> explicit_pivot;  ///< from -pivot; spec mode lets it beat the convention
+  std::optional<Pivot> explicit_pivot;  ///< from -pivot; beats the convention unless C-PARITY-005
   double pixel_size = 0.1e-3;  ///< m
   int fpixels = 0;             ///< 0: from detsize
   int spixels = 0;
@@ -141,7 +138,11 @@ struct OutputConfig {
 };
 
 struct SimConfig {
+  /// The mode the user chose (reported by -stats_json) and the quirk set the
+  /// run follows, resolved from it (nbsim/quirks.hpp): every mode-dependent
+  /// step reads `quirks` alone. set_mode() sets both.
   Mode mode = Mode::spec;
+  Quirks quirks = Quirks::none();
   DetectorConfig detector;
   BeamConfig beam;
   CrystalConfig crystal;
@@ -152,6 +153,11 @@ struct SimConfig {
   DType dtype = DType::float64;
   int cuda_device = 0;  ///< which GPU -device cuda uses (0 = the first visible one)
   std::string fdump_file = "Fdump.bin";  ///< structure-factor cache, relative to the working folder
+
+  void set_mode(Mode m) {
+    mode = m;
+    quirks = quirks_for(m);
+  }
 };
 
 }  // namespace nbsim

@@ -2,7 +2,9 @@
 // Resolves a SimConfig into the kernel's parameters: detector conventions,
 // pivots and rotations, the crystal cell and orientation, phi and source
 // sampling, structure factors. The order of every computation follows
-// nanoBragg.c so that c-parity results agree to the last bit.
+// nanoBragg.c so that c-parity results agree to the last bit. The units it
+// is made of are in src/setup/ (inputs, detector, beam, crystal, sampling,
+// kernel parameters; docs/nbsim.md).
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "nbsim/config.hpp"
 #include "nbsim/hkl.hpp"
 #include "nbsim/physics/kernel.hpp"
+#include "nbsim/quirks.hpp"
 
 namespace nbsim {
 
@@ -40,7 +43,9 @@ struct PreparedSimulation {
   double detsize_f = 0, detsize_s = 0, lambda0 = 0;
   double phi0 = 0, osc = 0, twotheta = 0;  ///< rad, for image headers
   int auto_oversample = 0;  ///< 0 when the user gave -oversample
-  bool rmsd_counts_masked = false;  ///< c-parity statistics (C-PARITY-009)
+  /// The run's quirk set (SimConfig::quirks); the launchers read
+  /// rmsd_counts_masked (C-PARITY-009) from it.
+  Quirks quirks;
   double fluence = 0;  ///< photons/m^2, after -flux/-exposure/-beamsize
   double flux = 0;     ///< photons/s consistent with that fluence (when exposure > 0)
 

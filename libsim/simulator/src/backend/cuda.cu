@@ -1,21 +1,24 @@
 // The CUDA backend: launch, memory and reductions only. The physics is
-// compute_pixel() from nbsim/kernel.hpp, the very function the CPU launcher
-// calls (NB_HD = __host__ __device__ under nvcc). Built with --fmad=false
-// so the device keeps the CPU's operation-by-operation rounding; what
-// remains is the device math library (sin, exp, atan2: within 2 ulp).
+// compute_pixel() from nbsim/physics/kernel.hpp, the very function the CPU
+// launcher calls (NB_HD = __host__ __device__ under nvcc); the rendered box,
+// the statistics and the interpolation stop are nbsim/statistics.hpp's, as
+// on the CPU. Built with --fmad=false so the device keeps the CPU's
+// operation-by-operation rounding; what remains is the device math library
+// (sin, exp, atan2: within 2 ulp).
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "nbsim/cuda.hpp"
 #include "nbsim/physics/kernel.hpp"
+#include "nbsim/statistics.hpp"
 #include "nbtrace/base/error.hpp"
+#include "cuda_host.hpp"
 
 namespace nbsim {
 
@@ -95,23 +98,12 @@ class Event {
   cudaEvent_t e_{};
 };
 
-/// The rendered box: the ROI clipped to the detector, as launch_cpu does.
-struct Box {
-  int smin = 0, fmin = 0, rows = 0, cols = 0, fpixels = 0;
-  long long count = 0;  ///< rows*cols
-};
-
-__device__ inline long long box_pixel(const Box& b, long long j) {
-  return static_cast<long long>(b.smin + static_cast<int>(j / b.cols)) * b.fpixels + b.fmin +
-         static_cast<int>(j % b.cols);
-}
-
 /// One thread per pixel of the box; no atomics, each thread owns its pixel.
-__global__ void pixel_kernel(const KernelParams p, Box box, float* image, double* omega, int* outside) {
+__global__ void pixel_kernel(const KernelParams p, RenderBox box, float* image, double* omega, int* outside) {
   const long long j = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
-  if (j >= box.count) return;
-  const int s = box.smin + static_cast<int>(j / box.cols);
-  const int f = box.fmin + static_cast<int>(j % box.cols);
+  if (j >= box.count()) return;
+  const int s = box.slow(j);
+  const int f = box.fast(j);
   NullRecorder none;
   const PixelResult px = compute_pixel(p, s, f, none);
   const long long i = static_cast<long long>(s) * p.fpixels + f;
@@ -120,30 +112,12 @@ __global__ void pixel_kernel(const KernelParams p, Box box, float* image, double
   if (outside) outside[i] = px.first_outside_eval;
 }
 
-/// First-pass statistics, combined in a fixed order so runs repeat exactly.
-struct Moments {
-  double max = 0;          ///< brightest value > 0 (the CPU starts max_I at 0)
-  long long max_idx = -1;  ///< its first pixel index; -1: none
-  double sum = 0, sumsqr = 0, omega = 0;
-  long long n = 0;  ///< unmasked pixels
-};
-
-struct CombineMoments {
-  __device__ void operator()(Moments& a, const Moments& b) const {
-    // The CPU keeps the first pixel (in index order) of the largest value.
-    if (b.max_idx >= 0 && (a.max_idx < 0 || b.max > a.max || (b.max == a.max && b.max_idx < a.max_idx))) {
-      a.max = b.max;
-      a.max_idx = b.max_idx;
-    }
-    a.sum += b.sum;
-    a.sumsqr += b.sumsqr;
-    a.omega += b.omega;
-    a.n += b.n;
+/// The shared combine() (nbsim/statistics.hpp) as a reduction operator.
+struct Combine {
+  template <class T>
+  __device__ void operator()(T& a, const T& b) const {
+    combine(a, b);
   }
-};
-
-struct CombineSum {
-  __device__ void operator()(double& a, const double& b) const { a += b; }
 };
 
 /// Tree reduction of one value per thread into sh[0] (blockDim = kThreads).
@@ -154,77 +128,57 @@ __device__ T* shared_array() {
   return reinterpret_cast<T*>(raw);
 }
 
-template <class T, class Combine>
-__device__ void block_reduce(T* sh, const T& v, Combine combine) {
+template <class T>
+__device__ void block_reduce(T* sh, const T& v) {
   sh[threadIdx.x] = v;
   __syncthreads();
   for (int w = kThreads / 2; w > 0; w >>= 1) {
-    if (threadIdx.x < w) combine(sh[threadIdx.x], sh[threadIdx.x + w]);
+    if (threadIdx.x < w) Combine{}(sh[threadIdx.x], sh[threadIdx.x + w]);
     __syncthreads();
   }
 }
 
-__global__ void moments_partial(const float* image, const double* omega, const unsigned short* mask, Box box,
+/// Each thread's share of the box (grid-stride), then one partial per block;
+/// the statistics of the first pass.
+__global__ void moments_partial(const float* image, const double* omega, const unsigned short* mask, RenderBox box,
                                 Moments* partial) {
   Moments* sh = shared_array<Moments>();
-  Moments m;
   const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-  for (long long j = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; j < box.count; j += stride) {
-    const long long i = box_pixel(box, j);
-    m.omega += omega[i];
-    if (mask && mask[i] == 0) continue;  // not counted here, but in rmsd (reference behaviour)
-    const float v = image[i];
-    if (v > m.max) {
-      m.max = v;
-      m.max_idx = i;
-    }
-    m.sum += v;
-    const float sq = v * v;  // single precision, as the reference squares its floats
-    m.sumsqr += sq;
-    ++m.n;
-  }
-  block_reduce(sh, m, CombineMoments{});
+  const long long first = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
+  block_reduce(sh, box_moments(image, omega, mask, box, first, stride));
   if (threadIdx.x == 0) partial[blockIdx.x] = sh[0];
 }
 
-__global__ void deviation_partial(const float* image, Box box, double mean, double* partial) {
-  double* sh = shared_array<double>();
-  double dev = 0;
+/// The same for the squared deviations (masked pixels as counts_in_rmsd says).
+__global__ void deviation_partial(const float* image, const unsigned short* mask, bool rmsd_counts_masked,
+                                  RenderBox box, double mean, Deviation* partial) {
+  Deviation* sh = shared_array<Deviation>();
   const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-  for (long long j = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; j < box.count; j += stride) {
-    const double t = image[box_pixel(box, j)] - mean;
-    dev += t * t;
-  }
-  block_reduce(sh, dev, CombineSum{});
+  const long long first = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
+  block_reduce(sh, box_deviation(image, mask, rmsd_counts_masked, box, mean, first, stride));
   if (threadIdx.x == 0) partial[blockIdx.x] = sh[0];
 }
 
 /// Reduces `n` partials in one block, in a fixed order.
-template <class T, class Combine>
+template <class T>
 __global__ void reduce_final(const T* partial, int n, T* result) {
   T* sh = shared_array<T>();
   T v{};
-  Combine combine;
-  for (int i = threadIdx.x; i < n; i += kThreads) combine(v, partial[i]);
-  block_reduce(sh, v, combine);
+  for (int i = threadIdx.x; i < n; i += kThreads) Combine{}(v, partial[i]);
+  block_reduce(sh, v);
   if (threadIdx.x == 0) *result = sh[0];
 }
 
 /// First pixel (index order) whose interpolation left the grid.
-__global__ void first_outside(const int* outside, Box box, unsigned long long* first) {
+__global__ void first_outside(const int* outside, RenderBox box, unsigned long long* first) {
   const long long j = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
-  if (j >= box.count) return;
-  const long long i = box_pixel(box, j);
-  if (outside[i] >= 0) atomicMin(first, static_cast<unsigned long long>(i));  // one word, not the image
+  if (j >= box.count()) return;
+  const long long i = box.pixel(j);
+  if (stop_candidate(i, outside[i]).stops()) atomicMin(first, static_cast<unsigned long long>(i));  // one word, not the image
 }
 
 int blocks_for(long long count) { return static_cast<int>((count + kThreads - 1) / kThreads); }
 
-std::string describe_bytes(double b) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
-  return buf;
-}
 
 }  // namespace
 
@@ -284,13 +238,7 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
   const std::size_t n = static_cast<std::size_t>(p.fpixels) * p.spixels;
   r.image.assign(n, 0.0f);
 
-  Box box;
-  box.smin = std::max(p.roi_smin, 0);
-  box.fmin = std::max(p.roi_fmin, 0);
-  box.rows = std::max(0, std::min(p.roi_smax, p.spixels - 1) - box.smin + 1);
-  box.cols = std::max(0, std::min(p.roi_fmax, p.fpixels - 1) - box.fmin + 1);
-  box.fpixels = p.fpixels;
-  box.count = static_cast<long long>(box.rows) * box.cols;
+  const RenderBox box = render_box(p);
 
   // Size every buffer up front and check it against the free memory, so a
   // too-large request is one error line rather than a failed launch.
@@ -298,18 +246,16 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
   const std::size_t mask_n = p.mask ? n : 0;
   const std::size_t umats_n = p.mosaic_umats ? sim.mosaic_umats.size() : 0;
   const std::size_t phi_n = p.phi_cells ? sim.phi_cells.size() : 0;
-  const int reduce_blocks = static_cast<int>(std::clamp<long long>(blocks_for(box.count), 1, kMaxReduceBlocks));
+  const int reduce_blocks = static_cast<int>(std::clamp<long long>(blocks_for(box.count()), 1, kMaxReduceBlocks));
   const double need = hkl_n * 8.0 + mask_n * 2.0 + umats_n * 8.0 + phi_n * sizeof(Vec3) +
                       p.num_sources * sizeof(Source) + n * (4.0 + 8.0 + (p.interpolate ? 4.0 : 0.0)) +
-                      reduce_blocks * (sizeof(Moments) + 8.0) + 64.0;
+                      reduce_blocks * (sizeof(Moments) + sizeof(Deviation)) + 64.0;
   std::size_t free_bytes = 0, total_bytes = 0;
   check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
   if (need > 0.95 * static_cast<double>(free_bytes))
-    throw nbtrace::UsageError("-device cuda: the simulation needs " + describe_bytes(need) + " of GPU memory (" +
-                              describe_bytes(hkl_n * 8.0) + " structure factors, " +
-                              describe_bytes(n * (p.interpolate ? 16.0 : 12.0)) + " per-pixel buffers); " +
-                              dev.name + " has " + describe_bytes(static_cast<double>(free_bytes)) + " free");
-  if (blocks_for(box.count) > INT_MAX / 2)
+    throw nbtrace::UsageError(cuda_host::memory_message(
+        {need, hkl_n * 8.0, n * (p.interpolate ? 16.0 : 12.0), static_cast<double>(free_bytes)}, dev.name));
+  if (blocks_for(box.count()) > INT_MAX / 2)
     throw nbtrace::UsageError("-device cuda: too many pixels for one launch");
 
   Event t0, t1, k0, k1;
@@ -331,7 +277,7 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
   DeviceBuffer<double> d_omega(n, "per-pixel solid angles");
   DeviceBuffer<int> d_outside(p.interpolate ? n : 0, "interpolation flags");
   DeviceBuffer<Moments> d_moments(reduce_blocks + 1, "statistics");
-  DeviceBuffer<double> d_dev(reduce_blocks + 1, "statistics");
+  DeviceBuffer<Deviation> d_dev(reduce_blocks + 1, "statistics");
   DeviceBuffer<unsigned long long> d_first(1, "interpolation stop");
   // Pixels outside the ROI stay 0, as on the CPU.
   check(cudaMemset(d_image.get(), 0, n * sizeof(float)), "cudaMemset");
@@ -346,9 +292,9 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
   dp.sources = d_sources.get();
 
   float kernel_ms = 0;
-  if (box.count > 0) {
+  if (box.count() > 0) {
     k0.record();
-    pixel_kernel<<<blocks_for(box.count), kThreads>>>(dp, box, d_image.get(), d_omega.get(), d_outside.get());
+    pixel_kernel<<<blocks_for(box.count()), kThreads>>>(dp, box, d_image.get(), d_omega.get(), d_outside.get());
     k1.record();
     check_launch("pixel kernel");
     kernel_ms = k1.since(k0);
@@ -359,23 +305,20 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
       // the rows from there are redone.
       const unsigned long long none = ULLONG_MAX;
       check(cudaMemcpy(d_first.get(), &none, sizeof none, cudaMemcpyHostToDevice), "cudaMemcpy");
-      first_outside<<<blocks_for(box.count), kThreads>>>(d_outside.get(), box, d_first.get());
+      first_outside<<<blocks_for(box.count()), kThreads>>>(d_outside.get(), box, d_first.get());
       check_launch("interpolation stop search");
       unsigned long long first = none;
       check(cudaMemcpy(&first, d_first.get(), sizeof first, cudaMemcpyDeviceToHost), "cudaMemcpy");
       if (first != none) {
         int eval = 0;
         check(cudaMemcpy(&eval, d_outside.get() + first, sizeof eval, cudaMemcpyDeviceToHost), "cudaMemcpy");
-        p.interp_stop_pixel = dp.interp_stop_pixel = static_cast<long>(first);
-        p.interp_stop_eval = dp.interp_stop_eval = eval;
-        Box rest = box;
-        const int first_row = static_cast<int>(first / p.fpixels);
-        rest.smin = std::max(box.smin, first_row);
-        rest.rows = box.smin + box.rows - rest.smin;
-        rest.count = static_cast<long long>(rest.rows) * rest.cols;
-        if (rest.count > 0) {
+        const RenderBox rest =
+            apply_interpolation_stop(p, stop_candidate(static_cast<long long>(first), eval), box);
+        dp.interp_stop_pixel = p.interp_stop_pixel;
+        dp.interp_stop_eval = p.interp_stop_eval;
+        if (rest.count() > 0) {
           k0.record();
-          pixel_kernel<<<blocks_for(rest.count), kThreads>>>(dp, rest, d_image.get(), d_omega.get(), nullptr);
+          pixel_kernel<<<blocks_for(rest.count()), kThreads>>>(dp, rest, d_image.get(), d_omega.get(), nullptr);
           k1.record();
           check_launch("pixel kernel (after the interpolation stop)");
           kernel_ms += k1.since(k0);
@@ -385,41 +328,28 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
   }
 
   // Statistics on the device: two passes (the mean, then the deviations),
-  // each a fixed-shape tree, so repeated runs agree exactly. The sums are
+  // each a fixed-shape tree over the shared accumulate/combine
+  // (nbsim/statistics.hpp), so repeated runs agree exactly. The sums are
   // taken in another order than the CPU's running sum: mean, rms and rmsd
   // may differ from the CPU's in the last bits (printed with 6 digits).
   Moments mom;
-  double dev_sum = 0;
-  if (box.count > 0) {
+  Deviation deviation;
+  if (box.count() > 0) {
     moments_partial<<<reduce_blocks, kThreads>>>(d_image.get(), d_omega.get(), dp.mask, box, d_moments.get());
-    reduce_final<Moments, CombineMoments><<<1, kThreads>>>(d_moments.get(), reduce_blocks,
-                                                           d_moments.get() + reduce_blocks);
+    reduce_final<Moments><<<1, kThreads>>>(d_moments.get(), reduce_blocks, d_moments.get() + reduce_blocks);
     check_launch("statistics");
     check(cudaMemcpy(&mom, d_moments.get() + reduce_blocks, sizeof mom, cudaMemcpyDeviceToHost), "cudaMemcpy");
   }
   ImageStats& st = r.stats;
-  st.pixels = mom.n;
-  long sumn = static_cast<long>(mom.n);
-  if (sumn <= 0) sumn = 1;
-  st.mean = mom.sum / static_cast<double>(sumn);
-  if (sumn <= 1) sumn = 2;
-  st.rms = std::sqrt(mom.sumsqr / static_cast<double>(sumn - 1));
-  if (mom.max_idx >= 0) {
-    const int f = static_cast<int>(mom.max_idx % p.fpixels), s = static_cast<int>(mom.max_idx / p.fpixels);
-    st.max_I = mom.max;
-    st.max_I_x = p.subpixel_size * (f * p.oversample + p.oversample - 1) + p.subpixel_size / 2.0;
-    st.max_I_y = p.subpixel_size * (s * p.oversample + p.oversample - 1) + p.subpixel_size / 2.0;
-  }
-  if (box.count > 0) {
-    deviation_partial<<<reduce_blocks, kThreads>>>(d_image.get(), box, st.mean, d_dev.get());
-    reduce_final<double, CombineSum><<<1, kThreads>>>(d_dev.get(), reduce_blocks, d_dev.get() + reduce_blocks);
+  finalize(mom, p, st);
+  if (box.count() > 0) {
+    deviation_partial<<<reduce_blocks, kThreads>>>(d_image.get(), dp.mask, sim.quirks.rmsd_counts_masked, box, st.mean,
+                                                   d_dev.get());
+    reduce_final<Deviation><<<1, kThreads>>>(d_dev.get(), reduce_blocks, d_dev.get() + reduce_blocks);
     check_launch("statistics");
-    check(cudaMemcpy(&dev_sum, d_dev.get() + reduce_blocks, sizeof dev_sum, cudaMemcpyDeviceToHost), "cudaMemcpy");
+    check(cudaMemcpy(&deviation, d_dev.get() + reduce_blocks, sizeof deviation, cudaMemcpyDeviceToHost), "cudaMemcpy");
   }
-  long m = static_cast<long>(box.count);
-  if (m <= 1) m = 2;
-  st.rmsd = std::sqrt(dev_sum / static_cast<double>(m - 1));
-  st.omega_sum = mom.omega;
+  finalize(deviation, st);
 
   // One copy of the image, through page-locked memory.
   if (n) {

@@ -1,10 +1,11 @@
 #include "nbsim/hkl.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/numbers.hpp"
@@ -20,12 +21,6 @@ std::string slurp(const std::filesystem::path& path, const char* what) {
   ss << in.rdbuf();
   if (in.bad()) throw nbtrace::InputError("cannot read " + std::string(what) + " " + path.string());
   return ss.str();
-}
-
-std::string format_g(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
 }
 
 }  // namespace
@@ -80,8 +75,8 @@ HklGrid load_hkl_text(const std::filesystem::path& path, double default_F) {
     const char* axis[3] = {"h", "k", "l"};
     for (int i = 0; i < 3; ++i) {
       if (v[i] != std::ceil(v[i] - 0.4))
-        grid.warnings.push_back("WARNING: non-integer value for " + std::string(axis[i]) + " (" +
-                                format_g(v[i]) + ") at line " + std::to_string(entries.size()));
+        grid.warnings.push_back(fmt::format("WARNING: non-integer value for {} ({:g}) at line {}", axis[i], v[i],
+                                            entries.size()));
     }
     entries.push_back({v[0], v[1], v[2], v[3]});
   }
@@ -120,10 +115,7 @@ HklGrid load_hkl_text(const std::filesystem::path& path, double default_F) {
 }
 
 std::string encode_fdump(const HklGrid& g) {
-  char header[256];
-  std::snprintf(header, sizeof header, "%d %d %d %d %d %d\n\f", g.h_min, g.h_max, g.k_min, g.k_max,
-                g.l_min, g.l_max);
-  std::string out(header);
+  std::string out = fmt::format("{} {} {} {} {} {}\n\f", g.h_min, g.h_max, g.k_min, g.k_max, g.l_min, g.l_max);
   const int hr = g.h_range(), kr = g.k_range(), lr = g.l_range();
   std::vector<double> row(static_cast<std::size_t>(lr) + 1);
   for (int h = 0; h <= hr; ++h) {

@@ -3,32 +3,18 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
 
-#include "nbtrace/base/error.hpp"
+#include <fmt/format.h>
 
+#include "nbtrace/base/error.hpp"
 #include "nbsim/random.hpp"
+#include "nbsim/statistics.hpp"
 
 namespace nbsim {
-
-namespace {
-
-void add(std::string& s, const char* fmt, double a) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, fmt, a);
-  s += buf;
-}
-void add(std::string& s, const char* fmt, double a, double b) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, fmt, a, b);
-  s += buf;
-}
-
-}  // namespace
 
 std::string smv_header(const PreparedSimulation& sim) {
   const KernelParams& p = sim.params;
@@ -37,23 +23,21 @@ std::string smv_header(const PreparedSimulation& sim) {
   std::string h = "{\nHEADER_BYTES=512;\nDIM=2;\nBYTE_ORDER=";
   h += std::endian::native == std::endian::little ? "little_endian" : "big_endian";
   h += ";\nTYPE=unsigned_short;\n";
-  h += "SIZE1=" + std::to_string(p.fpixels) + ";\nSIZE2=" + std::to_string(p.spixels) + ";\n";
-  add(h, "PIXEL_SIZE=%g;\nDISTANCE=%g;\n", px * 1000.0, p.distance * 1000.0);
-  add(h, "WAVELENGTH=%g;\n", sim.lambda0 * 1e10);
-  add(h, "BEAM_CENTER_X=%g;\nBEAM_CENTER_Y=%g;\n", sim.Xbeam * 1000.0, sim.Ybeam * 1000);
-  add(h, "ADXV_CENTER_X=%g;\nADXV_CENTER_Y=%g;\n", sim.Fbeam * 1000.0, (sim.detsize_s - sim.Sbeam) * 1000);
-  add(h, "MOSFLM_CENTER_X=%g;\nMOSFLM_CENTER_Y=%g;\n", (sim.Sbeam - 0.5 * px) * 1000.0, (sim.Fbeam - 0.5 * px) * 1000);
-  add(h, "DENZO_X_BEAM=%g;\nDENZO_Y_BEAM=%g;\n", (sim.Sbeam - 0.0 * px) * 1000.0, (sim.Fbeam - 0.0 * px) * 1000);
+  h += fmt::format("SIZE1={};\nSIZE2={};\n", p.fpixels, p.spixels);
+  h += fmt::format("PIXEL_SIZE={:g};\nDISTANCE={:g};\n", px * 1000.0, p.distance * 1000.0);
+  h += fmt::format("WAVELENGTH={:g};\n", sim.lambda0 * 1e10);
+  h += fmt::format("BEAM_CENTER_X={:g};\nBEAM_CENTER_Y={:g};\n", sim.Xbeam * 1000.0, sim.Ybeam * 1000);
+  h += fmt::format("ADXV_CENTER_X={:g};\nADXV_CENTER_Y={:g};\n", sim.Fbeam * 1000.0, (sim.detsize_s - sim.Sbeam) * 1000);
+  h += fmt::format("MOSFLM_CENTER_X={:g};\nMOSFLM_CENTER_Y={:g};\n", (sim.Sbeam - 0.5 * px) * 1000.0, (sim.Fbeam - 0.5 * px) * 1000);
+  h += fmt::format("DENZO_X_BEAM={:g};\nDENZO_Y_BEAM={:g};\n", (sim.Sbeam - 0.0 * px) * 1000.0, (sim.Fbeam - 0.0 * px) * 1000);
   // DIALS origin: pix0 (mm) in DIALS' laboratory frame (z, y, -x).
-  char dials[128];
-  std::snprintf(dials, sizeof dials, "DIALS_ORIGIN=%g,%g,%g\n", 1000.0 * dot(p.pix0, {0, 0, 1}),
-                1000.0 * dot(p.pix0, {0, 1, 0}), 1000.0 * dot(p.pix0, {-1, 0, 0}));
-  h += dials;
-  add(h, "XDS_ORGX=%g;\nXDS_ORGY=%g;\n", sim.Fclose / px + 0.5, sim.Sclose / px + 0.5);
-  add(h, "CLOSE_DISTANCE=%g;\n", p.close_distance * 1000.0);
-  add(h, "PHI=%g;\nOSC_START=%g;\n", sim.phi0 * rtd, sim.phi0 * rtd);
-  add(h, "OSC_RANGE=%g;\n", sim.osc * rtd);
-  add(h, "TWOTHETA=%g;\n", sim.twotheta * rtd);
+  h += fmt::format("DIALS_ORIGIN={:g},{:g},{:g}\n", 1000.0 * dot(p.pix0, {0, 0, 1}), 1000.0 * dot(p.pix0, {0, 1, 0}),
+                   1000.0 * dot(p.pix0, {-1, 0, 0}));
+  h += fmt::format("XDS_ORGX={:g};\nXDS_ORGY={:g};\n", sim.Fclose / px + 0.5, sim.Sclose / px + 0.5);
+  h += fmt::format("CLOSE_DISTANCE={:g};\n", p.close_distance * 1000.0);
+  h += fmt::format("PHI={:g};\nOSC_START={:g};\n", sim.phi0 * rtd, sim.phi0 * rtd);
+  h += fmt::format("OSC_RANGE={:g};\n", sim.osc * rtd);
+  h += fmt::format("TWOTHETA={:g};\n", sim.twotheta * rtd);
   h += "DETECTOR_SN=000;\nBEAMLINE=fake;\n}\f";
   if (h.size() < 512) h.append(512 - h.size(), ' ');
   return h;
@@ -130,12 +114,6 @@ std::string encode_smv(const PreparedSimulation& sim, const std::vector<std::uin
   return out;
 }
 
-namespace {
-bool in_roi(const KernelParams& p, int s, int f) {
-  return !(f < p.roi_fmin || f > p.roi_fmax || s < p.roi_smin || s > p.roi_smax);
-}
-}  // namespace
-
 double integer_image_scale(double scale, double max_I) {
   if (scale > 0.0) return scale;
   return max_I > 0.0 ? 55000.0 / max_I : 1.0;  // brightest pixel at 55000 counts
@@ -145,16 +123,13 @@ std::vector<std::uint16_t> integer_pixels(const KernelParams& p, const std::vect
                                           double& scale, double adc_offset) {
   scale = integer_image_scale(scale, max_I);
   std::vector<std::uint16_t> pixels(image.size(), 0);
-  for (int s = 0; s < p.spixels; ++s) {
-    for (int f = 0; f < p.fpixels; ++f) {
-      if (!in_roi(p, s, f)) continue;
-      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
-      double v = image[i] * scale + adc_offset;
-      if (v > 65535.0) v = 65535.0;
-      if (v < 0.0) v = 0.0;
-      // Rounded in single precision, as the reference does.
-      pixels[i] = static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
-    }
+  for (BoxWalk w(render_box(p), 0, 1); !w.done(); w.next()) {
+    const std::size_t i = static_cast<std::size_t>(w.index());
+    double v = image[i] * scale + adc_offset;
+    if (v > 65535.0) v = 65535.0;
+    if (v < 0.0) v = 0.0;
+    // Rounded in single precision, as the reference does.
+    pixels[i] = static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
   }
   return pixels;
 }
@@ -163,19 +138,16 @@ NoiseImage noise_pixels(const KernelParams& p, const std::vector<float>& image, 
   NoiseImage noise;
   noise.pixels.assign(image.size(), 0);
   ReferenceRandom rng(seed);
-  for (int s = 0; s < p.spixels; ++s) {
-    for (int f = 0; f < p.fpixels; ++f) {
-      if (!in_roi(p, s, f)) continue;
-      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
-      double v = rng.poisson(image[i]);
-      noise.photons += v;
-      v += adc_offset;
-      if (v > 65535.0) {
-        v = 65535.0;
-        ++noise.overloads;
-      }
-      noise.pixels[i] = static_cast<std::uint16_t>(v);
+  for (BoxWalk w(render_box(p), 0, 1); !w.done(); w.next()) {
+    const std::size_t i = static_cast<std::size_t>(w.index());
+    double v = rng.poisson(image[i]);
+    noise.photons += v;
+    v += adc_offset;
+    if (v > 65535.0) {
+      v = 65535.0;
+      ++noise.overloads;
     }
+    noise.pixels[i] = static_cast<std::uint16_t>(v);
   }
   return noise;
 }
@@ -186,19 +158,14 @@ std::string encode_pgm(const KernelParams& p, const std::vector<float>& image, d
     scale = int_scale;
     if (rmsd > 0.0) scale = 250.0 / (5.0 * rmsd);  // 5 rmsd at full white
   }
-  char header[128];
-  std::snprintf(header, sizeof header, "P5\n%d %d\n# pixels scaled by %g\n255\n", p.fpixels, p.spixels, scale);
-  std::string out(header);
+  std::string out = fmt::format("P5\n{} {}\n# pixels scaled by {:g}\n255\n", p.fpixels, p.spixels, scale);
   const std::size_t start = out.size();
   out.resize(start + image.size(), '\0');
-  for (int s = 0; s < p.spixels; ++s) {
-    for (int f = 0; f < p.fpixels; ++f) {
-      if (!in_roi(p, s, f)) continue;
-      const std::size_t i = static_cast<std::size_t>(s) * p.fpixels + f;
-      double v = image[i] * scale;
-      if (v > 255.0) v = 255.0;
-      out[start + i] = static_cast<char>(static_cast<unsigned char>(v));
-    }
+  for (BoxWalk w(render_box(p), 0, 1); !w.done(); w.next()) {
+    const std::size_t i = static_cast<std::size_t>(w.index());
+    double v = image[i] * scale;
+    if (v > 255.0) v = 255.0;
+    out[start + i] = static_cast<char>(static_cast<unsigned char>(v));
   }
   return out;
 }

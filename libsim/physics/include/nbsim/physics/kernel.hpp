@@ -130,13 +130,13 @@ struct KernelParams {
   /// it use nearest-neighbour look-up. Found by a first pass over the image.
   long interp_stop_pixel = kNeverStops;
   int interp_stop_eval = 0;
-  /// spec: the evaluation that stops interpolation takes default_F
-  /// (AT-STR-002); c-parity: nearest neighbour, as the reference's
-  /// fall-through does (C-PARITY-007).
+  /// true: the evaluation that stops interpolation takes default_F (the
+  /// spec, AT-STR-002); false, with quirk C-PARITY-007: nearest neighbour,
+  /// as the reference's fall-through does.
   bool interp_stop_default_F = false;
 
-  /// c-parity: at a phi step with phi = 0 keep the orientation left by the
-  /// previous sub-path (C-PARITY-001). The first pixel of the run starts
+  /// Quirk C-PARITY-001: at a phi step with phi = 0 keep the orientation
+  /// left by the previous sub-path. The first pixel of the run starts
   /// from the phi = 0 cell; every later one starts from carry_a/b/c, the
   /// orientation a complete phi sweep leaves behind.
   bool phi_carry = false;
@@ -166,7 +166,7 @@ inline constexpr double kRadToDeg = 180.0 * 0.31830988618379067154;
 }  // namespace detail
 
 /// Whether any sub-path of the pixel reaches the phi loop: a -dmin cut can
-/// skip them all, and then (c-parity) the pixel leaves the carried
+/// skip them all, and then (C-PARITY-001) the pixel leaves the carried
 /// orientation untouched.
 NB_HD inline bool pixel_reaches_phi_loop(const KernelParams& p, int spixel, int fpixel) {
   if (p.mask && p.mask[static_cast<long>(spixel) * p.fpixels + fpixel] == 0) return false;
@@ -209,7 +209,7 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
   double capture_fraction = 0.0;
   Vec3 incident, diffracted;
 
-  // Orientation carried between sub-paths (c-parity) or reset (spec).
+  // Orientation carried between sub-paths (C-PARITY-001) or reset (spec).
   const bool first = spixel == p.first_spixel && fpixel == p.first_fpixel;
   Vec3 ap = (p.phi_carry && !first) ? p.carry_a : p.a0;
   Vec3 bp = (p.phi_carry && !first) ? p.carry_b : p.b0;

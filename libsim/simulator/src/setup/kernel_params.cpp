@@ -1,0 +1,119 @@
+// KernelParams from the resolved units: the plain data compute_pixel reads,
+// pointing into the PreparedSimulation's storage, with the per-quirk
+// switches the kernel needs and the first pixel the reference renders.
+#include "nbsim/statistics.hpp"
+#include "units.hpp"
+
+namespace nbsim::setup {
+
+namespace {
+constexpr double kAvogadro = 6.02214179e23;    // 1/mol, the reference's value
+constexpr double kRe2 = 7.94079248018965e-30;  // Thomson cross-section r_e^2 (m^2)
+constexpr double kWaterF = 2.57;   // forward-scattering amplitude of water (electrons)
+constexpr double kWaterMW = 18.0;  // g/mol
+}  // namespace
+
+void fill_kernel_params(const SimConfig& cfg, const Resolved& r, PreparedSimulation& out) {
+  const DetectorConfig& d = cfg.detector;
+  const BeamConfig& bm = cfg.beam;
+  const CrystalConfig& cr = cfg.crystal;
+  const SamplingConfig& smp = cfg.sampling;
+  const DetectorGrid& g = r.grid;
+  const DetectorPlacement& pl = r.placement;
+  const int oversample = r.oversampling.oversample;
+  KernelParams& p = out.params;
+
+  p.fpixels = g.fpixels;
+  p.spixels = g.spixels;
+  p.roi_fmin = g.roi_fmin;
+  p.roi_fmax = g.roi_fmax;
+  p.roi_smin = g.roi_smin;
+  p.roi_smax = g.roi_smax;
+  p.pixel_size = d.pixel_size;
+  p.oversample = oversample;
+  p.subpixel_size = d.pixel_size / oversample;
+  p.fdet = pl.fdet;
+  p.sdet = pl.sdet;
+  p.odet = pl.odet;
+  p.pix0 = pl.pix0;
+  p.beam = r.frame.beam;
+  p.distance = pl.distance;
+  p.close_distance = pl.close_distance;
+  p.curved = d.curved;
+  p.point_pixel = d.point_pixel;
+  p.thicksteps = r.sensor.thicksteps;
+  p.thickstep = r.sensor.thickstep;
+  p.thick = r.sensor.thick;
+  p.mu = r.sensor.mu;
+  p.oversample_thick = smp.oversample_thick;
+  p.oversample_polar = smp.oversample_polar;
+  p.oversample_omega = smp.oversample_omega;
+  p.sources = out.sources.data();
+  p.num_sources = static_cast<int>(out.sources.size());
+  p.kahn = bm.kahn;
+  p.nopolar = bm.nopolar;
+  p.polar_vector = r.frame.polar_vector;
+  p.fluence = r.fluence.fluence;
+  p.r_e_sqr = kRe2;
+  p.I_bg = kWaterF * kWaterF * kRe2 * r.fluence.fluence * cr.water_size * cr.water_size * cr.water_size * 1e6 *
+           kAvogadro / kWaterMW;
+  p.dmin = cr.dmin;
+  p.a0 = r.cell.a;
+  p.b0 = r.cell.b;
+  p.c0 = r.cell.c;
+  p.a_star = r.cell.a_star;
+  p.b_star = r.cell.b_star;
+  p.c_star = r.cell.c_star;
+  p.Na = r.size.Na;
+  p.Nb = r.size.Nb;
+  p.Nc = r.size.Nc;
+  p.shape = cr.shape;
+  p.fudge = cr.fudge;
+  p.phisteps = r.phi.steps;
+  p.phi0 = cr.phi0;
+  p.phistep = r.phi.step;
+  p.spindle = r.frame.spindle;
+  p.mosaic_umats = out.mosaic_umats.data();
+  p.mosaic_domains = r.mosaic.count;
+  p.mosaic_spread = r.mosaic.spread;
+  p.water_size = cr.water_size;
+  p.hkl = out.hkl.view(cr.default_F);
+  p.interpolate = r.interpolate;
+  p.interp_stop_default_F = !cfg.quirks.interp_stop_nearest;  // C-PARITY-007
+  p.phi_carry = cfg.quirks.phi_carry;                         // C-PARITY-001
+
+  // The first pixel the reference renders: the first unmasked one of the ROI.
+  const RenderBox box = render_box(p);
+  p.first_spixel = g.roi_smin;
+  p.first_fpixel = g.roi_fmin;
+  if (!d.mask.empty()) {
+    out.mask = d.mask;
+    p.mask = out.mask.data();
+    for (BoxWalk w(box, 0, 1); !w.done(); w.next())
+      if (is_unmasked(p.mask, w.index())) {
+        p.first_spixel = w.slow();
+        p.first_fpixel = w.fast();
+        break;
+      }
+  }
+  // The orientation a full phi sweep leaves, carried into later pixels.
+  PhiCells cells = phi_cells(r.cell, r.frame.spindle, cr.phi0, r.phi);
+  out.phi_cells = std::move(cells.cells);
+  p.carry_a = cells.carry_a;
+  p.carry_b = cells.carry_b;
+  p.carry_c = cells.carry_c;
+  p.phi_cells = out.phi_cells.data();
+  p.steps = p.num_sources * p.mosaic_domains * p.phisteps * oversample * oversample;
+  if (p.phi_carry && p.dmin > 0.0) {
+    // The carry starts at the first pixel whose phi loop runs at all.
+    const long long first = static_cast<long long>(p.first_spixel) * p.fpixels + p.first_fpixel;
+    for (BoxWalk w(box, 0, 1); !w.done(); w.next())
+      if (w.index() >= first && pixel_reaches_phi_loop(p, w.slow(), w.fast())) {
+        p.first_spixel = w.slow();
+        p.first_fpixel = w.fast();
+        break;
+      }
+  }
+}
+
+}  // namespace nbsim::setup
