@@ -60,6 +60,7 @@ bool only_carryover(const DiffResult& d) {
 struct Comparison {
   std::string label;  ///< "nbsim c-parity"
   std::string key;    ///< names its diff and attribution files
+  std::string mode;   ///< nbsim's mode; empty for the port
   ParityResult result;
   const PixelResult* pixel(const TracedPixel& p) const {
     for (const PixelResult& r : result.pixels)
@@ -150,7 +151,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
     if (mode == "spec" && fs::exists(example / "spec_vs_c.policy.json"))
       plan.diff.policy.waivers = load_policy_file((example / "spec_vs_c.policy.json").string()).waivers;
     plan.diff_report = (bundle / "diffs" / (key + "_{pixel}")).string();
-    comparisons.push_back({"nbsim " + mode, key, run_parity_plan(plan)});
+    comparisons.push_back({"nbsim " + mode, key, mode, run_parity_plan(plan)});
     if (!comparisons.back().result.failures.empty())
       throw std::runtime_error(comparisons.back().result.failures.front().message());
   }
@@ -161,7 +162,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
     for (const StoredTrace& t : port->traces) plan.pixels.push_back(t.pixel);
     plan.diff = DiffOptions{};  // the peer's 1e-6
     plan.diff_report = (bundle / "diffs" / "pytorch_{pixel}").string();
-    comparisons.push_back({"PyTorch port", "pytorch", run_parity_plan(plan)});
+    comparisons.push_back({"PyTorch port", "pytorch", "", run_parity_plan(plan)});
   }
 
   json metrics;
@@ -169,8 +170,8 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   metrics["version"] = std::string(version());
   metrics["bundle_id"] = id;
   metrics["case"] = spec.value("id", std::string("demo_scaling"));
-  for (std::size_t i = 0; i < 2; ++i)
-    metrics["nbsim_runtime_s"][i == 0 ? "c-parity" : "spec"] = comparisons[i].result.test.seconds;
+  for (const Comparison& cmp : comparisons)
+    if (!cmp.mode.empty()) metrics["nbsim_runtime_s"][cmp.mode] = cmp.result.test.seconds;
 
   // Images.
   out << "images against nanoBragg.c (" << shape.fast << "x" << shape.slow << "):\n";

@@ -211,7 +211,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
           todo[i] = false;
           JobOutcome& o = entries[i].outcome;
           o.status = "skipped";
-          o.exit_code = 0;
+          o.exit_code = exit_code::ok;  // the run its bundle recorded
           if (const auto stats = batch_detail::recorded_statistics(jobs[i], c.out_dir / jobs[i].id)) o.metrics = *stats;
         }
       }

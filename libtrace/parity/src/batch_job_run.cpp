@@ -104,10 +104,10 @@ JobOutcome run_simulation_job(const BatchJob& job, const fs::path& dir, const Jo
   bundle::append_command(dir, rec);
   bundle::seal_bundle(bundle::SealOptions{dir.string(), 1, c.git});
   JobOutcome out;
-  out.status = o.exit_code == 0 ? "ok" : "failed";
+  out.status = o.exit_code == exit_code::ok ? "ok" : "failed";
   out.exit_code = o.exit_code;
   out.device = where.device;
-  if (o.exit_code != 0) out.error = last_line(read_text_file(dir / "stderr.log"));
+  if (o.exit_code != exit_code::ok) out.error = last_line(read_text_file(dir / "stderr.log"));
   if (const auto stats = recorded_statistics(job, dir)) out.metrics = *stats;
   return out;
 }

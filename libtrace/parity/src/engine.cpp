@@ -147,7 +147,7 @@ class Engine {
     s.stdout_text = r.stdout_text;
     const fs::path written(s.plan.files.image);
     s.result.image = written.has_parent_path() ? fs::absolute(written) : s.work_dir / written;
-    if (r.exit_code == 0) {
+    if (r.exit_code == exit_code::ok) {
       if (!written.has_parent_path() && !s.plan.files.image_copy.empty()) {
         make_parent(s.plan.files.image_copy);
         fs::copy_file(s.result.image, s.plan.files.image_copy, fs::copy_options::overwrite_existing);
@@ -211,7 +211,7 @@ class Engine {
     const fs::path err = s.or_scratch(s.plan.files.trace_stderr, "trace_stderr.log");
     make_parent(err);
     const RunOutcome r = run_program(argv_, s.work_dir, out, err);
-    if (r.exit_code != 0) {
+    if (r.exit_code != exit_code::ok) {
       fail(s, " trace of " + name, r.exit_code, err);
       return std::nullopt;
     }
