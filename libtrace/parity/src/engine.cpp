@@ -204,13 +204,13 @@ class Engine {
       return std::nullopt;
     }
     const fs::path file = with_pixel(s.plan.files.trace.empty() ? (s.scratch / "trace_{pixel}.log").string() : s.plan.files.trace, p);
-    std::vector<std::string> argv_ = argv(s, s.args, "trace_image.bin");
-    argv_.insert(argv_.end(), {"-trace_pixel", std::to_string(p.slow), std::to_string(p.fast)});
-    if (s.program->trace_file_flag) argv_.insert(argv_.end(), {"-trace_file", fs::absolute(file).string()});
+    std::vector<std::string> command = argv(s, s.args, "trace_image.bin");
+    command.insert(command.end(), {"-trace_pixel", std::to_string(p.slow), std::to_string(p.fast)});
+    if (s.program->trace_file_flag) command.insert(command.end(), {"-trace_file", fs::absolute(file).string()});
     const fs::path out = s.program->trace_file_flag ? s.scratch / "trace_stdout.log" : file;
     const fs::path err = s.or_scratch(s.plan.files.trace_stderr, "trace_stderr.log");
     make_parent(err);
-    const RunOutcome r = run_program(argv_, s.work_dir, out, err);
+    const RunOutcome r = run_program(command, s.work_dir, out, err);
     if (r.exit_code != exit_code::ok) {
       fail(s, " trace of " + name, r.exit_code, err);
       return std::nullopt;
@@ -224,7 +224,8 @@ class Engine {
   }
 
   void trace_step(const std::vector<TracedPixel>& pixels) {
-    // The trace and report folders exist even when no pixel is traced.
+    // The trace and report folders exist even when no pixel is traced (the
+    // bundle layouts always had them).
     for (const Side* s : {&ref_, &test_})
       if (s->program && !s->plan.files.trace.empty()) make_parent(s->plan.files.trace);
     if (!plan_.diff_report.empty()) make_parent(plan_.diff_report);

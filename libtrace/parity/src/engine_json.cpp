@@ -31,24 +31,6 @@ void read_optional(const json& j, std::optional<T>& v) {
 
 }  // namespace
 
-void to_json(json& j, const ImageThresholds& t) {
-  j = json{{"correlation_min", optional_json(t.correlation_min)},
-           {"sum_ratio", optional_json(t.sum_ratio)},
-           {"max_abs_diff", optional_json(t.max_abs_diff)},
-           {"max_abs_diff_rel", optional_json(t.max_abs_diff_rel)},
-           {"peaks_matched_min", optional_json(t.peaks_matched_min)},
-           {"peaks_max_displacement", optional_json(t.peaks_max_displacement)}};
-}
-
-void from_json(const json& j, ImageThresholds& t) {
-  read_optional(j.at("correlation_min"), t.correlation_min);
-  read_optional(j.at("sum_ratio"), t.sum_ratio);
-  read_optional(j.at("max_abs_diff"), t.max_abs_diff);
-  read_optional(j.at("max_abs_diff_rel"), t.max_abs_diff_rel);
-  read_optional(j.at("peaks_matched_min"), t.peaks_matched_min);
-  read_optional(j.at("peaks_max_displacement"), t.peaks_max_displacement);
-}
-
 void to_json(json& j, const SideResult& s) {
   j = json{{"label", s.label},
            {"command", s.command},

@@ -64,7 +64,8 @@ struct StoredOutputs {
 };
 
 /// Where a program side's files land. An empty path means a file in the
-/// engine's scratch folder; "{pixel}" in `trace` becomes s<S>_f<F>.
+/// engine's scratch folder, removed when the run returns; "{pixel}" in
+/// `trace` becomes s<S>_f<F>.
 struct SideFiles {
   std::filesystem::path work_dir;  ///< the program's working folder (created)
   /// -floatfile as the program is told: a bare name is written in work_dir
@@ -117,14 +118,14 @@ struct SideResult {
   std::vector<std::string> command;  ///< the image run's argv (empty for stored outputs)
   int exit_code = 0;
   double seconds = 0;  ///< wall time of the image run
-  std::filesystem::path image;
+  std::filesystem::path image;               ///< its image (a scratch file is gone once the run returns)
   std::optional<image::Shape> shape;         ///< once the image is read
   std::optional<nbsim::RunSummary> summary;  ///< nbsim's, when it was asked for one
 };
 
 /// A step that failed: a program exiting non-zero, a stored trace missing.
 struct ParityFailure {
-  std::string what;          ///< "ref exited 2", "test trace of s1_f2 exited 1"
+  std::string what;          ///< "ref exited 2", "test trace of s1_f2 exited 1", "golden has no trace of s1_f2"
   std::string error_output;  ///< the start of the program's stderr
   /// what, then the error output when there is some.
   std::string message() const;
@@ -185,8 +186,6 @@ std::vector<TracedPixel> worst_pixels(const image::Image& ref, const image::Imag
 std::string pixel_name(const TracedPixel& p);
 
 // Summaries as JSON (evidence is never serialised).
-void to_json(nlohmann::json& j, const ImageThresholds& t);
-void from_json(const nlohmann::json& j, ImageThresholds& t);
 void to_json(nlohmann::json& j, const SideResult& s);
 void from_json(const nlohmann::json& j, SideResult& s);
 void to_json(nlohmann::json& j, const ParityFailure& f);
