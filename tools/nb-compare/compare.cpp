@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -29,20 +30,12 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::string utc_stamp() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
-
 /// A fresh output folder: the given one, or comparisons/<time>-<hash>.
 fs::path make_outdir(const std::string& requested, const std::string& hash_input) {
   fs::path dir = requested;
   if (dir.empty()) {
-    const std::string base = "comparisons/" + utc_stamp() + "-" + sha256_hex(hash_input).substr(0, 8);
+    const std::string base = fmt::format("comparisons/{:%Y%m%d-%H%M%S}-{}", fmt::gmtime(std::time(nullptr)),
+                                         sha256_hex(hash_input).substr(0, 8));
     dir = base;
     for (int i = 2; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
   }

@@ -24,8 +24,8 @@ struct JobContext {
   bundle::GitState git;
 };
 
-/// The GPUs the simulator lists with -list_devices ("cuda I: NAME" lines,
-/// docs/cli.md), by index.
+/// The GPUs the simulator lists with -list_devices, by index: its "cuda I:
+/// NAME" lines (the listing nbsim's -help describes).
 std::vector<std::string> list_gpus(const std::string& test_bin);
 
 /// One job on whichever rank and thread it landed, in out_dir/<id>/: never
