@@ -18,7 +18,8 @@
 #   REWRITE_SIZES="2000"    jobs in the batch.json-rewrite test, run to the end
 #                           ("" skips): each job runs a stand-in simulator (a
 #                           /bin/sh script that prints nbsim's statistics
-#                           lines) on 1 local worker. batch.json is rewritten
+#                           lines and writes its -stats_json summary, where
+#                           batch.json's metrics come from) on 1 local worker. batch.json is rewritten
 #                           after a job starts or finishes unless the time since
 #                           the last rewrite ended is under 20 x that rewrite's
 #                           duration, so the json_w column (rewrites counted
@@ -206,11 +207,19 @@ start_watch() {
 }
 stop_watch() { kill -TERM "$watch_pid" 2> /dev/null || true; wait "$watch_pid" 2> /dev/null || true; }
 
-# A stand-in simulator for the rewrite test: prints nbsim's statistics lines.
+# A stand-in simulator for the rewrite test: prints nbsim's statistics lines
+# and writes its run summary where -stats_json says (batch reads the metrics there).
 cat > fake_sim.sh <<'SH'
 #!/bin/sh
+stats=''
+while [ $# -gt 0 ]; do [ "$1" = -stats_json ] && stats=$2; shift; done
 echo "max_I = 154.652  at 0.00025 0.00025"
 echo "mean= 142.673 rms= 147.72 rmsd= 10.4212"
+[ -z "$stats" ] || cat > "$stats" <<JSON
+{"tool": "nbsim", "version": "stand-in", "mode": "spec", "device": "cpu", "dtype": "float64", "fpixels": 4,
+ "spixels": 4, "statistics": {"max_I": 154.652, "max_I_x_m": 0.00025, "max_I_y_m": 0.00025, "mean": 142.673,
+ "rms": 147.72, "rmsd": 10.4212, "pixels": 16}, "solid_angle_sr": 0, "interpolation_stop": null}
+JSON
 SH
 chmod +x fake_sim.sh
 

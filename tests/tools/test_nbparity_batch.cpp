@@ -2,6 +2,7 @@
 // malformed jobs rejected up front, results independent of the worker count.
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "test_support.hpp"
 
@@ -113,6 +114,52 @@ TEST_CASE("batch --device cuda: each worker's GPU is recorded, or every job says
       CHECK(job["error"].get<std::string>().find("sees no CUDA GPU") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("batch --device cuda: the GPUs the simulator lists are shared out by worker, metrics from its stats.json") {
+  nbtest::TempDir dir;
+  // A stand-in simulator with two GPUs: lists them, and otherwise writes its
+  // image and a run summary whose statistics have more digits than nbsim prints.
+  const fs::path sim = dir / "gpu_sim.sh";
+  nbtest::write_file(sim, R"SH(#!/bin/sh
+if [ "$1" = -list_devices ]; then printf 'cpu: 2 threads\ncuda 0: Fake GPU A\ncuda 1: Fake GPU B\n'; exit 0; fi
+stats=''; image=''
+while [ $# -gt 0 ]; do
+  case "$1" in -stats_json) stats=$2; shift;; -floatfile) image=$2; shift;; esac
+  shift
+done
+printf 'abcd' > "$image"
+cat > "$stats" <<JSON
+{"tool": "nbsim", "version": "0", "mode": "spec", "device": "cuda", "dtype": "float64", "fpixels": 1, "spixels": 1,
+ "statistics": {"max_I": 154.65249, "max_I_x_m": 0, "max_I_y_m": 0, "mean": 0.123456789, "rms": 2.5e-7, "rmsd": 1234567.5,
+ "pixels": 1}, "solid_angle_sr": 0, "interpolation_stop": null}
+JSON
+)SH");
+  fs::permissions(sim, fs::perms::owner_all);
+  nbtest::write_file(dir / "jobs.jsonl", "{\"id\": \"a\", \"args\": [\"-detpixels\", \"1\"]}\n"
+                                          "{\"id\": \"b\", \"args\": [\"-detpixels\", \"1\"]}\n");
+  const auto r = nbtest::run_tool("nbparity", {"batch", (dir / "jobs.jsonl").string(), "--out", (dir / "out").string(),
+                                               "--jobs", "2", "--device", "cuda", "--test", sim.string()});
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  const json b = json::parse(nbtest::read_file(dir / "out/batch.json"));
+  std::set<std::string> devices;
+  for (const auto& job : b["jobs"]) {
+    CAPTURE(job["id"]);
+    CHECK(job["status"] == "ok");
+    devices.insert(job["device"].get<std::string>());
+    // As nbsim prints them (%g): 6 significant digits.
+    CHECK(job["metrics"] == json{{"max_I", 154.652}, {"mean", 0.123457}, {"rms", 2.5e-07}, {"rmsd", 1.23457e+06}});
+    const std::string cmd = nbtest::read_file(dir / "out" / job["id"].get<std::string>() / "commands.txt");
+    CHECK(cmd.find("-floatfile image.bin -stats_json stats.json -device cuda -cuda_device ") != std::string::npos);
+  }
+  for (const std::string& d : devices) CHECK((d == "cuda:0 Fake GPU A" || d == "cuda:1 Fake GPU B"));
+  // --resume keeps both and reads their metrics back from stats.json.
+  const auto again = nbtest::run_tool("nbparity", {"batch", (dir / "jobs.jsonl").string(), "--out", (dir / "out").string(),
+                                                   "--resume", "--device", "cuda", "--test", sim.string()});
+  CHECK(again.exit_code == 0);
+  const json rb = json::parse(nbtest::read_file(dir / "out/batch.json"));
+  CHECK(rb["skipped"] == 2);
+  CHECK(rb["jobs"][1]["metrics"]["rmsd"] == 1.23457e+06);
 }
 
 TEST_CASE("batch refuses to run as one of several srun tasks without an MPI environment") {

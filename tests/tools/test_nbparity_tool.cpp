@@ -73,6 +73,27 @@ TEST_CASE("run: the same mode on both sides is parity (exit 0); a failing progra
   CHECK(nbtest::run_tool("nbparity", {"run", "--", "-default_F", "1"}).exit_code == 1);  // no --ref-bin
 }
 
+TEST_CASE("run: the trace tolerance is --trace-tolerance, else the policy's tolerance_rel, else 1e-9") {
+  nbtest::TempDir dir;
+  nbtest::write_file(dir / "policy.json", R"({"tolerance_rel": 0.001})");
+  const std::vector<std::string> sim{"-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100", "-N", "3",
+                                     "-lambda", "1", "-distance", "50", "-detpixels", "16", "-pixel", "0.1"};
+  const auto tolerance = [&](const std::string& name, const std::vector<std::string>& options) {
+    std::vector<std::string> args{"run", "--ref-bin", nbsim(), "--mode", "spec", "--pixels", "8,8", "--bundle",
+                                  (dir / name).string()};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("--");
+    args.insert(args.end(), sim.begin(), sim.end());
+    const auto r = nbtest::run_tool("nbparity", args, dir.path());
+    CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+    return json::parse(nbtest::read_file(dir / name / "metrics.json"))["trace_tolerance"].get<double>();
+  };
+  CHECK(tolerance("20260101T000003Z", {}) == 1e-9);
+  CHECK(tolerance("20260101T000004Z", {"--tolerances", (dir / "policy.json").string()}) == 0.001);
+  CHECK(tolerance("20260101T000005Z", {"--tolerances", (dir / "policy.json").string(), "--trace-tolerance", "1e-7"}) ==
+        1e-7);
+}
+
 TEST_CASE("matrix: every golden case passes in c-parity mode against its stored outputs") {
   if (!nbtest::require_shared("golden cases")) return;
   nbtest::TempDir dir;

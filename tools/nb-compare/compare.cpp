@@ -1,33 +1,27 @@
+// nb-compare's body: the parity engine on two images (stored, or written by
+// two programs run here), then the previews, summary.json and the verdict.
 #include "compare.hpp"
 
-#include <spawn.h>
-#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstring>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <regex>
-#include <sstream>
 
-#include "nbtrace/base/files.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/paths.hpp"
-#include "nbtrace/base/process.hpp"
-#include "nbtrace/parity/simulator_args.hpp"
-#include "nbtrace/bundle/sha256.hpp"
 #include "nbtrace/base/shell.hpp"
 #include "nbtrace/base/version.hpp"
-
-extern char** environ;
+#include "nbtrace/bundle/sha256.hpp"
+#include "nbtrace/parity/engine.hpp"
+#include "nbtrace/parity/image_json.hpp"
 
 namespace nbtrace {
 
@@ -36,20 +30,12 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::string utc_stamp() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
-
 /// A fresh output folder: the given one, or comparisons/<time>-<hash>.
 fs::path make_outdir(const std::string& requested, const std::string& hash_input) {
   fs::path dir = requested;
   if (dir.empty()) {
-    const std::string base = "comparisons/" + utc_stamp() + "-" + sha256_hex(hash_input).substr(0, 8);
+    const std::string base = fmt::format("comparisons/{:%Y%m%d-%H%M%S}-{}", fmt::gmtime(std::time(nullptr)),
+                                         sha256_hex(hash_input).substr(0, 8));
     dir = base;
     for (int i = 2; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
   }
@@ -68,65 +54,35 @@ std::string file_sha256(const std::string& path) {
   return h.ok ? h.hex : "";
 }
 
-json opt_num(const std::optional<double>& v) { return v && std::isfinite(*v) ? json(*v) : json(nullptr); }
-
-json metrics_json(const image::Metrics& m) {
-  json j;
-  j["roi"] = {m.roi.xmin, m.roi.xmax, m.roi.ymin, m.roi.ymax};
-  j["pixels"] = m.pixels;
-  j["correlation"] = opt_num(m.correlation);
-  j["mse"] = m.mse;
-  j["rmse"] = m.rmse;
-  j["max_abs_diff"] = m.max_abs_diff;
-  j["max_abs_diff_at"] = {{"slow", m.max_abs_diff_slow}, {"fast", m.max_abs_diff_fast}};
-  j["sum_ref"] = m.sum_ref;
-  j["sum_test"] = m.sum_test;
-  j["sum_ratio"] = opt_num(m.sum_ratio);
-  auto peaks = [](const std::vector<image::Peak>& v) {
-    json a = json::array();
-    for (const auto& p : v) a.push_back({{"slow", p.slow}, {"fast", p.fast}, {"value", p.value}});
-    return a;
-  };
-  j["peaks"] = {{"ref_found", m.peaks.ref_peaks},
-                {"test_found", m.peaks.test_peaks},
-                {"matched", m.peaks.matched},
-                {"matched_fraction", m.peaks.matched_fraction},
-                {"mean_displacement_px", m.peaks.mean_displacement},
-                {"max_displacement_px", m.peaks.max_displacement},
-                {"ref", peaks(m.ref_peaks)},
-                {"test", peaks(m.test_peaks)}};
-  return j;
+/// The plan both modes share: no traces, nb-compare's metric options.
+ParityPlan images_plan(const CompareCommonOptions& c) {
+  ParityPlan plan;
+  plan.compare.roi = c.roi;
+  plan.compare.top_peaks = c.peaks;
+  plan.compare.peak_percentile = c.peak_percentile;
+  plan.compare.peak_gate = c.peak_gate;
+  plan.resample = c.resample;
+  plan.thresholds.correlation_min = c.threshold;
+  plan.keep_evidence = true;  // for the previews
+  return plan;
 }
 
-struct Compared {
-  image::Metrics metrics;
-  int exit = exit_code::ok;
-  std::string resample_note;
-};
+std::string shape_text(const std::optional<image::Shape>& s) {
+  return s ? fmt::format("{}x{}", s->fast, s->slow) : std::string("?");
+}
 
-/// The shared second half: resample, compare, previews, summary, verdict.
-Compared compare_and_report(image::Image ref, image::Image test, const CompareCommonOptions& c, const fs::path& dir,
-                            json& summary, std::ostream& out) {
-  Compared r;
-  if (ref.fast != test.fast || ref.slow != test.slow) {
-    if (!c.resample) {
-      out << "shape mismatch: reference " << ref.fast << "x" << ref.slow << ", test " << test.fast << "x" << test.slow
-          << " (use --resample)\n";
-      summary["error"] = "shape mismatch";
-      r.exit = exit_code::check_failed;
-      return r;
-    }
-    r.resample_note = "test resampled (nearest neighbour) from " + std::to_string(test.fast) + "x" +
-                      std::to_string(test.slow) + " to " + std::to_string(ref.fast) + "x" + std::to_string(ref.slow);
-    test = image::resample_nearest(test, ref.fast, ref.slow);
+/// The comparison's report: previews, summary fields, the metrics line; the exit code.
+int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path& dir, json& summary, std::ostream& out) {
+  if (r.verdict == Verdict::shape_mismatch) {
+    out << "shape mismatch: reference " << shape_text(r.ref.shape) << ", test " << shape_text(r.test.shape)
+        << " (use --resample)\n";
+    summary["error"] = "shape mismatch";
+    return exit_code::check_failed;
   }
-  image::CompareOptions co;
-  co.roi = c.roi;
-  co.top_peaks = c.peaks;
-  co.peak_percentile = c.peak_percentile;
-  co.peak_gate = c.peak_gate;
-  r.metrics = image::compare(ref, test, co);
-  const image::Metrics& m = r.metrics;
+  const ImageComparison& cmp = *r.images;
+  const image::Metrics& m = cmp.metrics;
+  const image::Image& ref = *cmp.ref_image;
+  const image::Image& test = *cmp.test_image;
 
   // Previews share one scale: the union percentile of both images over the ROI.
   std::vector<float> both;
@@ -154,26 +110,27 @@ Compared compare_and_report(image::Image ref, image::Image test, const CompareCo
   }
 
   summary["resample"] = c.resample;
-  if (!r.resample_note.empty()) summary["resample_note"] = r.resample_note;
-  summary["metrics"] = metrics_json(m);
+  if (cmp.test_resampled_from) {
+    summary["resample_note"] = fmt::format("test resampled (nearest neighbour) from {} to {}",
+                                           shape_text(cmp.test_resampled_from), shape_text(cmp.shape));
+  }
+  summary["metrics"] = m;
   summary["png_scale_method"] = "linear, 0 to the percentile of both images over the ROI";
   summary["png_scale_percentile"] = c.png_scale;
   summary["png_scale_value"] = vmax;
   summary["threshold"] = c.threshold ? json(*c.threshold) : json(nullptr);
 
-  char line[512];
-  std::snprintf(line, sizeof line,
-                "correlation %s  rmse %.6g  max|diff| %.6g at (slow %zu, fast %zu)  sum ratio %s  peaks matched %zu/%zu "
-                "(mean %.2f px, max %.2f px)\n",
-                m.correlation ? std::to_string(*m.correlation).c_str() : "undefined", m.rmse, m.max_abs_diff,
-                m.max_abs_diff_slow, m.max_abs_diff_fast, m.sum_ratio ? std::to_string(*m.sum_ratio).c_str() : "n/a",
-                m.peaks.matched, m.peaks.ref_peaks, m.peaks.mean_displacement, m.peaks.max_displacement);
-  out << line;
-  if (c.threshold && !(m.correlation && *m.correlation >= *c.threshold)) {
-    out << "correlation below threshold " << *c.threshold << "\n";
-    r.exit = exit_code::divergence;
+  out << fmt::format(
+      "correlation {}  rmse {:.6g}  max|diff| {:.6g} at (slow {}, fast {})  sum ratio {}  peaks matched {}/{} "
+      "(mean {:.2f} px, max {:.2f} px)\n",
+      m.correlation ? fmt::format("{:f}", *m.correlation) : "undefined", m.rmse, m.max_abs_diff, m.max_abs_diff_slow,
+      m.max_abs_diff_fast, m.sum_ratio ? fmt::format("{:f}", *m.sum_ratio) : "n/a", m.peaks.matched,
+      m.peaks.ref_peaks, m.peaks.mean_displacement, m.peaks.max_displacement);
+  if (!cmp.pass()) {
+    out << fmt::format("correlation below threshold {:g}\n", *c.threshold);
+    return exit_code::divergence;
   }
-  return r;
+  return exit_code::ok;
 }
 
 void finish(const fs::path& dir, json& summary, int exit, std::ostream& out) {
@@ -193,15 +150,27 @@ json common_json(const CompareCommonOptions& c) {
   return j;
 }
 
-}  // namespace
+/// A program side writing into the output folder: its own working folder
+/// (<side>_run/), <side>_float.bin, <side>_stdout.txt, <side>_stderr.txt.
+ParitySide program_side(const std::string& name, const std::string& bin, const fs::path& dir) {
+  ParitySide s{name, SideProgram{{bin}}, {}, std::nullopt};
+  s.files.work_dir = dir / (name + "_run");
+  s.files.image = (dir / (name + "_float.bin")).string();
+  s.files.stdout_file = dir / (name + "_stdout.txt");
+  s.files.stderr_file = dir / (name + "_stderr.txt");
+  return s;
+}
 
+}  // namespace
 
 int run_compare_images(const CompareImagesOptions& opt, std::ostream& out, std::ostream& /*err*/) {
   if (opt.fpixels == 0 || opt.spixels == 0) throw UsageError("--fpixels and --spixels must be positive");
   // Read before creating anything: an unreadable input leaves no folder.
-  image::Image ref = image::load_float_image(opt.ref, opt.fpixels, opt.spixels);
   std::size_t tf = opt.test_fpixels ? opt.test_fpixels : opt.fpixels;
   std::size_t ts = opt.test_spixels ? opt.test_spixels : opt.spixels;
+  ParityPlan plan = images_plan(opt.common);
+  plan.ref = {"ref", StoredOutputs{opt.ref, {}}, {}, image::Shape{opt.fpixels, opt.spixels}};
+  image::load_float_image(opt.ref, opt.fpixels, opt.spixels);  // its error first, before the test image's
   const std::size_t test_count = image::float_count(opt.test);
   if (test_count != tf * ts) {
     // A square test image of another size is still readable for the report.
@@ -212,15 +181,16 @@ int run_compare_images(const CompareImagesOptions& opt, std::ostream& out, std::
     }
     tf = ts = side;
   }
-  image::Image test = image::load_float_image(opt.test, tf, ts);
+  plan.test = {"test", StoredOutputs{opt.test, {}}, {}, image::Shape{tf, ts}};
+  const ParityResult r = run_parity_plan(plan);
   const fs::path dir = make_outdir(opt.common.outdir, opt.ref + "\n" + opt.test);
   json summary = common_json(opt.common);
   summary["mode"] = "images";
-  summary["ref"] = {{"path", opt.ref}, {"sha256", file_sha256(opt.ref)}, {"shape", {ref.fast, ref.slow}}};
-  summary["test"] = {{"path", opt.test}, {"sha256", file_sha256(opt.test)}, {"shape", {test.fast, test.slow}}};
-  const Compared c = compare_and_report(std::move(ref), std::move(test), opt.common, dir, summary, out);
-  finish(dir, summary, c.exit, out);
-  return c.exit;
+  summary["ref"] = {{"path", opt.ref}, {"sha256", file_sha256(opt.ref)}, {"shape", image::Shape{opt.fpixels, opt.spixels}}};
+  summary["test"] = {{"path", opt.test}, {"sha256", file_sha256(opt.test)}, {"shape", image::Shape{tf, ts}}};
+  const int exit = report(r, opt.common, dir, summary, out);
+  finish(dir, summary, exit, out);
+  return exit;
 }
 
 int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::ostream& err) {
@@ -232,56 +202,35 @@ int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::o
   const std::string test_bin = opt.test_bin.empty() ? sibling_tool("nbsim") : opt.test_bin;
   if (opt.args.empty()) throw UsageError("no simulator arguments after --");
   const fs::path dir = make_outdir(opt.common.outdir, shell_join(opt.args));
-  const std::vector<std::string> args = absolutize_inputs(opt.args);
   json summary = common_json(opt.common);
   summary["mode"] = "run";
   summary["args"] = opt.args;
 
-  struct Side {
-    const char* name;
-    std::string bin;
-    RunOutcome run;
+  // Input files are named by absolute path; the shape comes from each
+  // program's output and arguments (nbsim is not asked for -stats_json here:
+  // summary.json records the commands as they have always been).
+  ParityPlan plan = images_plan(opt.common);
+  plan.args = opt.args;
+  plan.ref = program_side("ref", ref_bin, dir);
+  plan.test = program_side("test", test_bin, dir);
+  ParityObserver progress;
+  progress.side_done = [&](const SideResult& s) {
+    out << s.label << " runtime: " << s.seconds << " s (" << s.command.front() << ", exit " << s.exit_code << ")\n";
+    summary[s.label] = {{"binary", s.command.front()},
+                        {"sha256", file_sha256(s.command.front())},
+                        {"exit_code", s.exit_code},
+                        {std::string("runtime_ms"), s.seconds * 1000.0},
+                        {"command", shell_join(s.command)}};
   };
-  Side sides[2] = {{"ref", ref_bin, {}}, {"test", test_bin, {}}};
-  bool failed = false;
-  for (Side& s : sides) {
-    const fs::path work = dir / (std::string(s.name) + "_run");
-    fs::create_directories(work);
-    std::vector<std::string> argv{s.bin};
-    const auto a = with_floatfile(args, dir / (std::string(s.name) + "_float.bin"));
-    argv.insert(argv.end(), a.begin(), a.end());
-    s.run = run_program(argv, work, dir / (std::string(s.name) + "_stdout.txt"), dir / (std::string(s.name) + "_stderr.txt"));
-    out << s.name << " runtime: " << s.run.seconds << " s (" << s.bin << ", exit " << s.run.exit_code << ")\n";
-    summary[s.name] = {{"binary", s.bin},
-                       {"sha256", file_sha256(s.bin)},
-                       {"exit_code", s.run.exit_code},
-                       {std::string("runtime_ms"), s.run.seconds * 1000.0},
-                       {"command", shell_join(argv)}};
-    if (s.run.exit_code != 0) failed = true;
-  }
-  if (failed) {
+  const ParityResult r = run_parity_plan(plan, progress);
+  if (r.verdict == Verdict::program_failed) {
     err << "nb-compare: a runner failed; see " << dir.string() << "/*_stderr.txt\n";
     finish(dir, summary, exit_code::program_failed, out);
     return exit_code::program_failed;
   }
-  auto load = [&](Side& s) {
-    const auto shape = shape_from_run(s.run.stdout_text, opt.args);
-    const std::string path = (dir / (std::string(s.name) + "_float.bin")).string();
-    std::size_t f = 0, sl = 0;
-    if (shape) {
-      f = shape->first;
-      sl = shape->second;
-    } else {
-      const std::size_t n = image::float_count(path);
-      f = sl = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(n))));
-    }
-    return image::load_float_image(path, f, sl);
-  };
-  image::Image ref = load(sides[0]);
-  image::Image test = load(sides[1]);
-  const Compared c = compare_and_report(std::move(ref), std::move(test), opt.common, dir, summary, out);
-  finish(dir, summary, c.exit, out);
-  return c.exit;
+  const int exit = report(r, opt.common, dir, summary, out);
+  finish(dir, summary, exit, out);
+  return exit;
 }
 
 }  // namespace nbtrace

@@ -1,9 +1,10 @@
 #pragma once
 // nb-compare: compare the float images of two nanoBragg implementations,
 // either two existing files (`images`) or by running both programs with the
-// same arguments. Exit codes (AT-TOOLS-001): 0 done, 1 usage, 2 a runner
-// failed, 3 correlation below --threshold, 4 shape mismatch without
-// --resample, 5 I/O error.
+// same arguments, through the parity engine (images only). Exit codes
+// (AT-TOOLS-001, nbtrace::exit_code): 0 ok, 1 failure (usage), 2
+// program_failed (a runner), 3 divergence (correlation below --threshold),
+// 4 check_failed (shape mismatch without --resample), 5 input (I/O).
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -12,7 +13,6 @@
 #include "nbtrace/parity/image.hpp"
 
 namespace nbtrace {
-
 
 struct CompareCommonOptions {
   std::string outdir;                 ///< default: comparisons/<UTC time>-<hash of args>
@@ -45,6 +45,5 @@ struct CompareRunOptions {
 
 int run_compare_images(const CompareImagesOptions& opt, std::ostream& out, std::ostream& err);
 int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::ostream& err);
-
 
 }  // namespace nbtrace

@@ -12,12 +12,10 @@
 
 namespace {
 
-void add_common(CLI::App& app, nbtrace::CompareCommonOptions& c, std::vector<std::size_t>& roi,
-                std::optional<double>& threshold_holder, double& threshold, CLI::Option*& threshold_opt) {
-  (void)threshold_holder;
+void add_common(CLI::App& app, nbtrace::CompareCommonOptions& c, std::vector<std::size_t>& roi) {
   app.add_option("--outdir", c.outdir, "output folder (default: comparisons/<UTC time>-<hash>)");
   app.add_option("--roi", roi, "region for the metrics: xmin xmax ymin ymax (inclusive pixels; x = fast)")->expected(4);
-  threshold_opt = app.add_option("--threshold", threshold, "minimum correlation; below it the exit code is 3");
+  app.add_option("--threshold", c.threshold, "minimum correlation; below it the exit code is 3");
   app.add_flag("--resample", c.resample, "resize the test image to the reference's shape (nearest neighbour)");
   app.add_option("--png-scale", c.png_scale, "percentile of both images mapped to white in the previews")
       ->default_val(99.5)
@@ -46,10 +44,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(nbtrace::version()));
   nbtrace::CompareRunOptions run;
   std::vector<std::size_t> roi;
-  std::optional<double> unused;
-  double threshold = 0;
-  CLI::Option* threshold_opt = nullptr;
-  add_common(app, run.common, roi, unused, threshold, threshold_opt);
+  add_common(app, run.common, roi);
   app.add_option("--ref-bin", run.ref_bin, "reference program (default: $NB_C_BIN)");
   app.add_option("--test-bin", run.test_bin, "program under test (default: nbsim beside this tool)");
   app.footer("Runner mode: nb-compare [options] -- ARGS... (each program runs in its own folder under the output "
@@ -57,8 +52,6 @@ int main(int argc, char** argv) {
 
   nbtrace::CompareImagesOptions img;
   std::vector<std::size_t> img_roi;
-  double img_threshold = 0;
-  CLI::Option* img_threshold_opt = nullptr;
   CLI::App* images = app.add_subcommand("images", "Compare two existing raw float32 images (fast-major).");
   images->add_option("REF", img.ref, "reference float image")->required();
   images->add_option("TEST", img.test, "float image under test")->required();
@@ -66,13 +59,13 @@ int main(int argc, char** argv) {
   images->add_option("--spixels", img.spixels, "slow-axis pixels of the reference")->required();
   images->add_option("--test-fpixels", img.test_fpixels, "fast-axis pixels of TEST when it differs (with --resample)");
   images->add_option("--test-spixels", img.test_spixels, "slow-axis pixels of TEST when it differs (with --resample)");
-  add_common(*images, img.common, img_roi, unused, img_threshold, img_threshold_opt);
+  add_common(*images, img.common, img_roi);
 
   std::vector<std::string> reversed(front.rbegin(), front.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+    return app.exit(e) == nbtrace::exit_code::ok ? nbtrace::exit_code::ok : nbtrace::exit_code::failure;
   }
   auto to_roi = [](const std::vector<std::size_t>& v) -> std::optional<nbtrace::image::Roi> {
     if (v.empty()) return std::nullopt;
@@ -82,11 +75,9 @@ int main(int argc, char** argv) {
     if (images->parsed()) {
       if (!forwarded.empty()) throw nbtrace::UsageError("images mode takes no arguments after --");
       img.common.roi = to_roi(img_roi);
-      if (img_threshold_opt->count()) img.common.threshold = img_threshold;
       return nbtrace::run_compare_images(img, std::cout, std::cerr);
     }
     run.common.roi = to_roi(roi);
-    if (threshold_opt->count()) run.common.threshold = threshold;
     run.args = forwarded;
     return nbtrace::run_compare_programs(run, std::cout, std::cerr);
   });

@@ -1,13 +1,23 @@
+// nbparity batch: a jobs file run by the library over local workers or MPI ranks.
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
 #include "nbtrace/parity/batch.hpp"
 
+namespace {
+
+struct BatchCommandOptions {
+  nbtrace::BatchOptions batch;
+  bool mpi = false;     ///< --mpi
+  bool no_mpi = false;  ///< --no-mpi
+};
+
+}  // namespace
+
 std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& argv) {
-  auto opt = std::make_shared<nbtrace::BatchOptions>();
-  auto mpi = std::make_shared<bool>(false);
-  auto local = std::make_shared<bool>(false);
+  auto o = std::make_shared<BatchCommandOptions>();
+  nbtrace::BatchOptions& opt = o->batch;
   CLI::App* cmd = app.add_subcommand(
       "batch",
       "Run one simulation (or parity check) per line of a JSON-lines jobs file ({\"id\": ..., \"args\": [...], "
@@ -15,23 +25,23 @@ std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& 
       "Started by mpirun/srun, the jobs are spread over the MPI ranks (rank 0 hands them out as ranks become free); "
       "otherwise over --jobs local workers. Every line is checked before any work starts. Exit 0 when every job "
       "succeeded, 3 when any failed, diverged or was not done, 5 for a malformed jobs file. See docs/batch.md.");
-  cmd->add_option("JOBS", opt->jobs_file, "jobs file (JSON lines); input paths in args are relative to its folder")
+  cmd->add_option("JOBS", opt.jobs_file, "jobs file (JSON lines); input paths in args are relative to its folder")
       ->required();
-  cmd->add_option("--out", opt->out_dir, "output folder (on a file system every rank can write)")->required();
-  cmd->add_option("--jobs", opt->workers, "jobs run at once by local workers (without MPI)")->default_val(1);
-  cmd->add_flag("--resume", opt->resume, "skip jobs whose bundles verify and succeeded; rerun the rest");
-  cmd->add_option("--test", opt->test_bin, "simulator (default: nbsim beside this tool)");
-  cmd->add_option("--ref-bin", opt->ref_bin, "reference program for parity jobs that name no ref_bin");
-  cmd->add_option("--device", opt->device, "cpu (default) or cuda: each rank (or worker) uses GPU local_rank % GPUs")
+  cmd->add_option("--out", opt.out_dir, "output folder (on a file system every rank can write)")->required();
+  cmd->add_option("--jobs", opt.workers, "jobs run at once by local workers (without MPI)")->default_val(1);
+  cmd->add_flag("--resume", opt.resume, "skip jobs whose bundles verify and succeeded; rerun the rest");
+  cmd->add_option("--test", opt.test_bin, "simulator (default: nbsim beside this tool)");
+  cmd->add_option("--ref-bin", opt.ref_bin, "reference program for parity jobs that name no ref_bin");
+  cmd->add_option("--device", opt.device, "cpu (default) or cuda: each rank (or worker) uses GPU local_rank % GPUs")
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  cmd->add_option("--threads-per-job", opt->threads_per_job,
+  cmd->add_option("--threads-per-job", opt.threads_per_job,
                   "nbsim -nthreads for CPU jobs that set none (default: the node's cores / the jobs it runs at once)");
-  auto* m = cmd->add_flag("--mpi", *mpi, "require MPI (an error unless built with MPI); the default under mpirun/srun");
-  cmd->add_flag("--no-mpi", *local, "local workers even under an MPI launcher")->excludes(m);
-  return [=] {
-    opt->argv = argv;
-    opt->distribution = *mpi ? nbtrace::Distribution::mpi
-                              : (*local ? nbtrace::Distribution::local : nbtrace::Distribution::automatic);
-    return nbtrace::run_batch(*opt, std::cout, std::cerr);
+  auto* m = cmd->add_flag("--mpi", o->mpi, "require MPI (an error unless built with MPI); the default under mpirun/srun");
+  cmd->add_flag("--no-mpi", o->no_mpi, "local workers even under an MPI launcher")->excludes(m);
+  return [o, argv] {
+    o->batch.argv = argv;
+    o->batch.distribution = o->mpi ? nbtrace::Distribution::mpi
+                                   : (o->no_mpi ? nbtrace::Distribution::local : nbtrace::Distribution::automatic);
+    return nbtrace::run_batch(o->batch, std::cout, std::cerr);
   };
 }

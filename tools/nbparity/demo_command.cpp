@@ -1,29 +1,26 @@
 // nbparity demo: the main job of scripts/demo.sh on the embedded example.
+// Three parity-engine runs against nanoBragg.c's stored outputs (nbsim in
+// c-parity and in spec mode, the PyTorch port's stored outputs), each gap
+// attributed, one sealed and audited bundle, a short report.
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <random>
-#include <set>
-#include <sstream>
 #include <thread>
 
-#include "nbtrace/base/files.hpp"
-#include "nbtrace/trace/attribute.hpp"
-#include "nbtrace/bundle/bundle.hpp"
-#include "nbtrace/trace/diff.hpp"
-#include "nbtrace/base/error.hpp"
 #include "commands.hpp"
-#include "nbtrace/parity/image.hpp"
+#include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/paths.hpp"
-#include "nbtrace/base/process.hpp"
-#include "nbtrace/parity/simulator_args.hpp"
-#include "nbtrace/trace/report.hpp"
 #include "nbtrace/base/version.hpp"
+#include "nbtrace/bundle/bundle.hpp"
+#include "nbtrace/parity/engine.hpp"
+#include "nbtrace/trace/attribute.hpp"
 
 using namespace nbtrace;
 
@@ -38,21 +35,41 @@ struct DemoOptions {
   std::string nbsim;        ///< default: nbsim beside this tool
 };
 
-std::string fmt(const char* spec, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
-
 /// Fields that the phi carry-over (C-PARITY-001) changes: the rotated cell
 /// and everything computed from it.
-const std::set<std::string>& carryover_fields() {
-  static const std::set<std::string> s = {"rot_a_angstroms", "rot_b_angstroms", "rot_c_angstroms", "hkl_frac",
+bool carryover_field(std::string_view name) {
+  constexpr std::string_view kFields[] = {"rot_a_angstroms", "rot_b_angstroms", "rot_c_angstroms", "hkl_frac",
                                           "hkl_rounded", "F_latt_a", "F_latt_b", "F_latt_c", "F_latt",
                                           "F_cell", "PHI.k_frac", "PHI.F_latt_b", "PHI.F_latt",
                                           "I_before_scaling", "I_pixel_final", "floatimage_accumulated"};
-  return s;
+  return std::find(std::begin(kFields), std::end(kFields), name) != std::end(kFields);
 }
+
+/// Whether a diff differs only in the carry-over fields, and only at phi step 0.
+bool only_carryover(const DiffResult& d) {
+  for (const FieldResult& f : d.fields) {
+    if (!is_divergence(f.status)) continue;
+    if (!carryover_field(d.name(f))) return false;
+    for (const auto& [k, v] : d.loop_coords(f))
+      if (k == "phi_tic" && v != 0) return false;
+  }
+  return true;
+}
+
+/// One implementation compared with nanoBragg.c.
+struct Comparison {
+  std::string label;  ///< "nbsim c-parity"
+  std::string key;    ///< names its diff and attribution files
+  std::string mode;   ///< nbsim's mode; empty for the port
+  ParityResult result;
+  const PixelResult* pixel(const TracedPixel& p) const {
+    for (const PixelResult& r : result.pixels)
+      if (r.pixel.slow == p.slow && r.pixel.fast == p.fast) return &r;
+    return nullptr;
+  }
+};
+
+std::string percent(double share, const char* spec) { return fmt::format(fmt::runtime(spec), 100 * share); }
 
 /// On the embedded demo_scaling case: simulate the image and the traced
 /// pixels with nbsim in both modes; compare images and traces with
@@ -67,9 +84,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   const json spec = json::parse(read_text_file(example / "case.json"));
   std::vector<std::string> args = spec.at("image_command").get<std::vector<std::string>>();
   args.erase(args.begin());
-  args = absolutize_inputs(args, example);
-  const std::size_t fast = spec.at("fpixels").get<std::size_t>();
-  const std::size_t slow = spec.at("spixels").get<std::size_t>();
+  const image::Shape shape{spec.at("fpixels").get<std::size_t>(), spec.at("spixels").get<std::size_t>()};
 
   // A fresh bundle: its folder is named by its id (UTC seconds), so wait for
   // a second whose folder does not exist yet.
@@ -89,162 +104,148 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   record.git = bundle::git_state(record.cwd);
   record.start_utc = bundle::utc_now_iso();
   const auto t0 = std::chrono::steady_clock::now();
-  ScratchDir scratch("nbparity-demo-");
   fs::create_directories(bundle / "traces");
   fs::create_directories(bundle / "diffs");
   fs::create_directories(bundle / "attribution");
 
   // Reference outputs shipped with the example: nanoBragg.c and the PyTorch port.
   std::vector<TracedPixel> pixels;
+  StoredOutputs c_outputs{example / spec.value("float_image", std::string("image.bin")), {}};
   for (const auto& t : spec.at("traces")) {
-    pixels.push_back({t.at("spixel").get<int>(), t.at("fpixel").get<int>()});
-    fs::copy_file(example / t.at("file").get<std::string>(), bundle / "traces" / t.at("file").get<std::string>(),
-                  fs::copy_options::overwrite_existing);
+    const TracedPixel p{t.at("spixel").get<int>(), t.at("fpixel").get<int>()};
+    const std::string file = t.at("file").get<std::string>();
+    pixels.push_back(p);
+    fs::copy_file(example / file, bundle / "traces" / file, fs::copy_options::overwrite_existing);
+    c_outputs.traces.push_back({p, bundle / "traces" / file});
   }
-  std::set<std::string> py_traces;
+  std::optional<StoredOutputs> port;
   if (spec.contains("pytorch")) {
+    port.emplace();
+    if (const std::string img = spec["pytorch"].value("image", std::string()); !img.empty() && fs::exists(example / img))
+      port->image = example / img;
     for (const auto& t : spec["pytorch"].at("traces")) {
       const std::string f = t.at("file").get<std::string>();
-      if (fs::exists(example / f)) {
-        fs::copy_file(example / f, bundle / "traces" / f, fs::copy_options::overwrite_existing);
-        py_traces.insert(f);
-      }
+      if (!fs::exists(example / f)) continue;
+      fs::copy_file(example / f, bundle / "traces" / f, fs::copy_options::overwrite_existing);
+      port->traces.push_back({{t.at("spixel").get<int>(), t.at("fpixel").get<int>()}, bundle / "traces" / f});
     }
   }
 
-  // nbsim in both modes: the image and each traced pixel.
-  auto run_nbsim = [&](const std::vector<std::string>& extra, const fs::path& floatfile, const std::string& what) {
-    std::vector<std::string> argv{nbsim};
-    auto a = with_floatfile(args, floatfile);
-    a.insert(a.end(), extra.begin(), extra.end());
-    argv.insert(argv.end(), a.begin(), a.end());
-    const RunOutcome r = run_program(argv, scratch.path(), scratch.path() / "stdout.log", scratch.path() / "stderr.log");
-    if (r.exit_code != 0) {
-      throw std::runtime_error("nbsim (" + what + ") exited " + std::to_string(r.exit_code) + ": " +
-                               read_text_file(scratch.path() / "stderr.log").substr(0, 400));
-    }
-    return r.seconds;
-  };
+  ParityPlan base;
+  base.ref = {"nanoBragg.c", c_outputs, {}, shape};
+  base.args = args;
+  base.inputs_base = example;
+  base.pixels = pixels;
+  base.keep_evidence = true;
+  base.diff.policy.rel = 1e-9;
+  std::vector<Comparison> comparisons;
+  for (const std::string mode : {"c-parity", "spec"}) {
+    ParityPlan plan = base;
+    SideProgram program{{nbsim}};
+    program.leading_args = {"-mode", mode};
+    program.trace_file_flag = true;
+    plan.test = {"nbsim (" + mode + ")", program, {}, shape};
+    plan.test.files.image = (bundle / ("nbsim_" + mode + "_image.bin")).string();
+    plan.test.files.trace = (bundle / "traces" / ("nbsim_" + mode + "_{pixel}.log")).string();
+    const std::string key = mode == "spec" ? "spec" : "cparity";
+    if (mode == "spec" && fs::exists(example / "spec_vs_c.policy.json"))
+      plan.diff.policy.waivers = load_policy_file((example / "spec_vs_c.policy.json").string()).waivers;
+    plan.diff_report = (bundle / "diffs" / (key + "_{pixel}")).string();
+    comparisons.push_back({"nbsim " + mode, key, mode, run_parity_plan(plan)});
+    if (!comparisons.back().result.failures.empty())
+      throw std::runtime_error(comparisons.back().result.failures.front().message());
+  }
+  if (port && (!port->image.empty() || !port->traces.empty())) {
+    ParityPlan plan = base;
+    plan.test = {"PyTorch port", *port, {}, shape};
+    plan.pixels.clear();
+    for (const StoredTrace& t : port->traces) plan.pixels.push_back(t.pixel);
+    plan.diff = DiffOptions{};  // the peer's 1e-6
+    plan.diff_report = (bundle / "diffs" / "pytorch_{pixel}").string();
+    comparisons.push_back({"PyTorch port", "pytorch", "", run_parity_plan(plan)});
+  }
+
   json metrics;
   metrics["tool"] = "nbparity demo";
   metrics["version"] = std::string(version());
   metrics["bundle_id"] = id;
   metrics["case"] = spec.value("id", std::string("demo_scaling"));
-  for (const char* mode : {"c-parity", "spec"}) {
-    const double s = run_nbsim({"-mode", mode}, bundle / ("nbsim_" + std::string(mode) + "_image.bin"), mode);
-    metrics["nbsim_runtime_s"][mode] = s;
-    for (const TracedPixel& p : pixels) {
-      const std::string name = "nbsim_" + std::string(mode) + "_s" + std::to_string(p.slow) + "_f" + std::to_string(p.fast) + ".log";
-      run_nbsim({"-mode", mode, "-trace_pixel", std::to_string(p.slow), std::to_string(p.fast), "-trace_file",
-                 (bundle / "traces" / name).string()},
-                scratch.path() / "trace.bin", mode);
-    }
-  }
+  for (const Comparison& cmp : comparisons)
+    if (!cmp.mode.empty()) metrics["nbsim_runtime_s"][cmp.mode] = cmp.result.test.seconds;
 
   // Images.
-  const image::Image c_img = image::load_float_image((example / spec.value("float_image", std::string("image.bin"))).string(), fast, slow);
-  std::vector<std::pair<std::string, fs::path>> tests = {{"nbsim c-parity", bundle / "nbsim_c-parity_image.bin"},
-                                                         {"nbsim spec", bundle / "nbsim_spec_image.bin"}};
-  if (spec.contains("pytorch") && fs::exists(example / spec["pytorch"].value("image", std::string()))) {
-    tests.emplace_back("PyTorch port", example / spec["pytorch"]["image"].get<std::string>());
-  }
-  out << "images against nanoBragg.c (" << fast << "x" << slow << "):\n";
+  out << "images against nanoBragg.c (" << shape.fast << "x" << shape.slow << "):\n";
   bool ok = true;
   json image_results = json::array();
-  for (const auto& [label, path] : tests) {
-    const image::Image t = image::load_float_image(path.string(), fast, slow);
-    const image::Metrics m = image::compare(c_img, t, {});
-    image_results.push_back({{"test", label},
+  const auto nine = [](const std::optional<double>& v, const char* none) {
+    return v ? fmt::format("{:.9f}", *v) : std::string(none);
+  };
+  const auto six = [](const std::optional<double>& v, const char* none) {
+    return v ? fmt::format("{:.6g}", *v) : std::string(none);
+  };
+  for (const Comparison& cmp : comparisons) {
+    if (!cmp.result.images) continue;
+    const image::Metrics& m = cmp.result.images->metrics;
+    image_results.push_back({{"test", cmp.label},
                              {"correlation", m.correlation ? json(*m.correlation) : json(nullptr)},
                              {"max_abs_diff", m.max_abs_diff},
                              {"sum_ratio", m.sum_ratio ? json(*m.sum_ratio) : json(nullptr)},
                              {"peaks_matched_fraction", m.peaks.matched_fraction}});
-    out << "  " << label << ": correlation " << (m.correlation ? fmt("%.9f", *m.correlation) : std::string("undefined"))
-        << ", max |diff| " << fmt("%.4g", m.max_abs_diff) << ", sum ratio "
-        << (m.sum_ratio ? fmt("%.6g", *m.sum_ratio) : std::string("n/a")) << "\n";
-    if (label == "nbsim c-parity" && m.max_abs_diff != 0) ok = false;
+    out << fmt::format("  {}: correlation {}, max |diff| {:.4g}, sum ratio {}\n", cmp.label,
+                       nine(m.correlation, "undefined"), m.max_abs_diff, six(m.sum_ratio, "n/a"));
+    if (cmp.key == "cparity" && m.max_abs_diff != 0) ok = false;
   }
   metrics["images"] = image_results;
 
   // Traces.
-  DiffOptions strict;
-  strict.policy.rel = 1e-9;
-  DiffOptions spec_policy = strict;
-  if (fs::exists(example / "spec_vs_c.policy.json")) {
-    spec_policy.policy.waivers = load_policy_file((example / "spec_vs_c.policy.json").string()).waivers;
-  }
-  DiffOptions port;  // the PyTorch port: the peer's 1e-6
   json trace_results = json::array();
   json attribution_results = json::array();
   out << "traces against nanoBragg.c:\n";
-  for (const auto& t : spec.at("traces")) {
-    const TracedPixel p{t.at("spixel").get<int>(), t.at("fpixel").get<int>()};
-    const std::string px = "s" + std::to_string(p.slow) + "_f" + std::to_string(p.fast);
-    auto load = [&](const std::string& file) { return parse_trace(read_text_file(bundle / "traces" / file), "../traces/" + file); };
-    const Trace c = load(t.at("file").get<std::string>());
-    struct Pair {
-      std::string label, file, key;
-      const DiffOptions* options;
-    };
-    std::vector<Pair> pairs = {{"nbsim c-parity", "nbsim_c-parity_" + px + ".log", "cparity", &strict},
-                               {"nbsim spec", "nbsim_spec_" + px + ".log", "spec", &spec_policy}};
-    const std::string py = "py_trace_" + px + ".log";
-    if (py_traces.count(py)) pairs.push_back({"PyTorch port", py, "pytorch", &port});
-    for (const Pair& pr : pairs) {
-      const Trace test = load(pr.file);
-      const DiffResult d = diff_traces(c, test, *pr.options);
-      AtomicFileSet files;
-      files.add(bundle / "diffs" / (pr.key + "_" + px + ".md"), diff_to_markdown(d));
-      files.add(bundle / "diffs" / (pr.key + "_" + px + ".json"), diff_to_json(d));
-      files.commit();
-      std::string first = d.first_divergence ? d.field_label(d.fields[*d.first_divergence]) : "none";
-      bool only_carryover = true;
-      for (const FieldResult& f : d.fields) {
-        if (!is_divergence(f.status)) continue;
-        if (!carryover_fields().count(std::string(d.name(f)))) only_carryover = false;
-        for (const auto& [k, v] : d.loop_coords(f)) {
-          if (k == "phi_tic" && v != 0) only_carryover = false;
-        }
-      }
-      if (pr.key == "cparity" && d.num_divergent != 0) ok = false;
-      if (pr.key == "spec" && (!only_carryover || !d.first_divergence)) ok = false;
+  for (const TracedPixel& p : pixels) {
+    const std::string px = pixel_name(p);
+    for (const Comparison& cmp : comparisons) {
+      const PixelResult* r = cmp.pixel(p);
+      if (!r) continue;
+      const DiffResult& d = r->evidence->diff;
+      const std::string first = r->first_divergence_label.value_or("none");
+      const bool carryover = only_carryover(d);
+      if (cmp.key == "cparity" && r->num_divergent != 0) ok = false;
+      if (cmp.key == "spec" && (!carryover || !r->first_divergence)) ok = false;
       trace_results.push_back({{"pixel", {p.slow, p.fast}},
-                               {"test", pr.label},
-                               {"tolerance_rel", d.tolerance_rel},
-                               {"compared", d.num_compared},
-                               {"divergent", d.num_divergent},
-                               {"waived", d.num_waived},
-                               {"first_divergence", d.first_divergence ? json(first) : json(nullptr)},
-                               {"only_phi_carryover", only_carryover},
-                               {"report", "diffs/" + pr.key + "_" + px + ".md"}});
-      out << "  (" << p.slow << ", " << p.fast << ") " << pr.label << ": " << d.num_compared << " fields, "
-          << d.num_divergent << " divergent, " << d.num_waived << " waived; first divergence " << first
-          << (pr.key == "spec" ? (only_carryover ? " (the phi carry-over only)" : " (NOT only the carry-over)") : "")
-          << "\n";
-      if (pr.key == "cparity") continue;
+                               {"test", cmp.label},
+                               {"tolerance_rel", r->tolerance_rel},
+                               {"compared", r->num_compared},
+                               {"divergent", r->num_divergent},
+                               {"waived", r->num_waived},
+                               {"first_divergence", r->first_divergence ? json(first) : json(nullptr)},
+                               {"only_phi_carryover", carryover},
+                               {"report", "diffs/" + cmp.key + "_" + px + ".md"}});
+      out << fmt::format("  ({}, {}) {}: {} fields, {} divergent, {} waived; first divergence {}{}\n", p.slow, p.fast,
+                         cmp.label, r->num_compared, r->num_divergent, r->num_waived, first,
+                         cmp.key == "spec" ? (carryover ? " (the phi carry-over only)" : " (NOT only the carry-over)") : "");
+      if (cmp.key == "cparity") continue;
       AttributionOptions ao;
       ao.ref_label = "nanoBragg.c";
-      ao.test_label = pr.label;
-      const Attribution a = attribute_gap(c, test, ao);
-      const std::string stem = pr.key + "_" + px;
+      ao.test_label = cmp.label;
+      const Attribution a = attribute_gap(r->evidence->ref, r->evidence->test, ao);
+      const std::string stem = cmp.key + "_" + px;
       AtomicFileSet af;
       af.add(bundle / "attribution" / (stem + ".svg"), attribution_svg(a));
       af.add(bundle / "attribution" / (stem + ".md"), attribution_markdown(a, stem + ".svg"));
       af.add(bundle / "attribution" / (stem + ".json"), attribution_json(a));
       af.commit();
       attribution_results.push_back({{"pixel", {p.slow, p.fast}},
-                                     {"test", pr.label},
+                                     {"test", cmp.label},
                                      {"gap_rel", a.gap_rel},
                                      {"attributed_share", a.attributed_share},
                                      {"terms_inconsistent", a.terms_inconsistent},
                                      {"leading_hypothesis", a.hypotheses.empty() ? json(nullptr) : json(a.hypotheses.front().id)},
                                      {"report", "attribution/" + stem + ".md"}});
-      out << "      attribution: I_before_scaling gap " << fmt("%+.4f%%", 100 * a.gap_rel) << ", "
+      out << "      attribution: I_before_scaling gap " << percent(a.gap_rel, "{:+.4f}%") << ", "
           << (a.terms_inconsistent ? std::string("not decomposable by steps (per-step terms do not add up)")
-                                   : fmt("%.2f%%", 100 * a.attributed_share) + " attributed")
-          << "; leading hypothesis "
-          << (a.hypotheses.empty() ? std::string("none") : a.hypotheses.front().id) << "\n";
-      if (pr.key == "spec" && (a.hypotheses.empty() || a.hypotheses.front().id != "phi-carryover")) ok = false;
+                                   : percent(a.attributed_share, "{:.2f}%") + " attributed")
+          << "; leading hypothesis " << (a.hypotheses.empty() ? std::string("none") : a.hypotheses.front().id) << "\n";
+      if (cmp.key == "spec" && (a.hypotheses.empty() || a.hypotheses.front().id != "phi-carryover")) ok = false;
     }
   }
   metrics["traces"] = trace_results;
@@ -255,26 +256,28 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   md += "nbsim in both modes and the PyTorch port, each against nanoBragg.c.\n\n## Images\n\n";
   md += "| test | correlation | max abs diff | sum ratio |\n|---|---|---|---|\n";
   for (const auto& r : image_results) {
-    md += "| " + r["test"].get<std::string>() + " | " +
-          (r["correlation"].is_null() ? std::string("—") : fmt("%.9f", r["correlation"].get<double>())) + " | " +
-          fmt("%.4g", r["max_abs_diff"].get<double>()) + " | " +
-          (r["sum_ratio"].is_null() ? std::string("—") : fmt("%.6g", r["sum_ratio"].get<double>())) + " |\n";
+    const auto number = [&](const char* key) {
+      return r[key].is_null() ? std::optional<double>() : std::optional<double>(r[key].get<double>());
+    };
+    md += fmt::format("| {} | {} | {:.4g} | {} |\n", r["test"].get<std::string>(), nine(number("correlation"), "—"),
+                      r["max_abs_diff"].get<double>(), six(number("sum_ratio"), "—"));
   }
   md += "\n## Traces\n\n| pixel | test | compared | divergent | waived | first divergence | report |\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : trace_results) {
-    md += "| (" + std::to_string(r["pixel"][0].get<int>()) + ", " + std::to_string(r["pixel"][1].get<int>()) + ") | " +
-          r["test"].get<std::string>() + " | " + std::to_string(r["compared"].get<std::size_t>()) + " | " +
-          std::to_string(r["divergent"].get<std::size_t>()) + " | " + std::to_string(r["waived"].get<std::size_t>()) +
-          " | " + (r["first_divergence"].is_null() ? std::string("—") : r["first_divergence"].get<std::string>()) +
-          " | [" + r["report"].get<std::string>() + "](" + r["report"].get<std::string>() + ") |\n";
+    const std::string report = r["report"].get<std::string>();
+    md += fmt::format("| ({}, {}) | {} | {} | {} | {} | {} | [{}]({}) |\n", r["pixel"][0].get<int>(),
+                      r["pixel"][1].get<int>(), r["test"].get<std::string>(), r["compared"].get<std::size_t>(),
+                      r["divergent"].get<std::size_t>(), r["waived"].get<std::size_t>(),
+                      r["first_divergence"].is_null() ? std::string("—") : r["first_divergence"].get<std::string>(),
+                      report, report);
   }
   md += "\n## Attribution of the I_before_scaling gaps\n\n| pixel | test | gap | attributed | leading hypothesis |\n|---|---|---|---|---|\n";
   for (const auto& r : attribution_results) {
-    md += "| (" + std::to_string(r["pixel"][0].get<int>()) + ", " + std::to_string(r["pixel"][1].get<int>()) + ") | " +
-          r["test"].get<std::string>() + " | " + fmt("%+.4f%%", 100 * r["gap_rel"].get<double>()) + " | " +
-          fmt("%.2f%%", 100 * r["attributed_share"].get<double>()) + " | [" +
-          (r["leading_hypothesis"].is_null() ? std::string("none") : r["leading_hypothesis"].get<std::string>()) + "](" +
-          r["report"].get<std::string>() + ") |\n";
+    md += fmt::format("| ({}, {}) | {} | {} | {} | [{}]({}) |\n", r["pixel"][0].get<int>(), r["pixel"][1].get<int>(),
+                      r["test"].get<std::string>(), percent(r["gap_rel"].get<double>(), "{:+.4f}%"),
+                      percent(r["attributed_share"].get<double>(), "{:.2f}%"),
+                      r["leading_hypothesis"].is_null() ? std::string("none") : r["leading_hypothesis"].get<std::string>(),
+                      r["report"].get<std::string>());
   }
   md += std::string("\nExpectations (c-parity equals nanoBragg.c; spec mode differs by the phi carry-over only): **") +
         (ok ? "hold" : "do NOT hold") + "**\n";
@@ -313,5 +316,5 @@ std::function<int()> setup_demo(CLI::App& app) {
   cmd->add_option("--example", opt->example_dir, "example folder (default: examples/demo_scaling of the source tree)");
   cmd->add_option("--out", opt->out_dir, "output folder (default: demo-out)");
   cmd->add_option("--nbsim", opt->nbsim, "nbsim binary (default: the one beside this tool)");
-  return [=] { return run_demo(*opt, std::cout, std::cerr); };
+  return [opt] { return run_demo(*opt, std::cout, std::cerr); };
 }

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   recorded.insert(recorded.end(), argv + 1, argv + argc);
 
   CLI::App app{"nbparity: parity runs of two nanoBragg implementations, kept as evidence bundles.\n"
-               "Exit codes: 0 parity, 1 usage, 2 a program failed, 3 divergence, 5 input error.",
+               "Exit codes: 0 parity, 1 usage, 2 a program failed, 3 divergence, 4 image shapes differ, 5 input error.",
                "nbparity"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(nbtrace::version()));
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+    return app.exit(e) == nbtrace::exit_code::ok ? nbtrace::exit_code::ok : nbtrace::exit_code::failure;
   }
   return nbtrace::guarded_main("nbparity", [&] {
     if (app.got_subcommand("matrix")) return matrix();

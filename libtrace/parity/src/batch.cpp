@@ -4,254 +4,33 @@
 // job down) leaves a record of what finished and what did not.
 #include "nbtrace/parity/batch.hpp"
 
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <fmt/format.h>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
-#include "nbtrace/base/files.hpp"
-#include "nbtrace/bundle/bundle.hpp"
+#include "batch_internal.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/paths.hpp"
-#include "nbtrace/base/process.hpp"
-#include "nbtrace/parity/simulator_args.hpp"
 
 namespace nbtrace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ordered = nlohmann::ordered_json;
+using batch_detail::JobContext;
 
 namespace {
-
-/// What every job needs, the same on every rank.
-struct JobContext {
-  fs::path out_dir;
-  fs::path jobs_base;        ///< the jobs file's folder: input paths are relative to it
-  std::string test_bin;      ///< absolute or a PATH name
-  std::string ref_bin;       ///< --ref-bin: absolute, or a bare name looked up on PATH; empty: none
-  std::string device;        ///< cpu or cuda
-  unsigned threads_per_job;  ///< nbsim -nthreads on the CPU
-  std::vector<std::string> gpus;  ///< with device cuda: the GPUs this rank's simulator sees
-  bundle::GitState git;
-};
-
-/// nanoBragg's statistics lines: max_I, mean, rms, rmsd.
-json parse_stats(const std::string& stdout_text) {
-  json s = json::object();
-  std::smatch m;
-  static const std::regex kMax(R"(max_I = ([^ ]+))");
-  static const std::regex kMean(R"(mean= ([^ ]+) rms= ([^ ]+) rmsd= ([^ \n]+))");
-  if (std::regex_search(stdout_text, m, kMax)) s["max_I"] = std::stod(m[1].str());
-  if (std::regex_search(stdout_text, m, kMean)) {
-    s["mean"] = std::stod(m[1].str());
-    s["rms"] = std::stod(m[2].str());
-    s["rmsd"] = std::stod(m[3].str());
-  }
-  return s;
-}
-
-std::string last_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  const auto nl = text.rfind('\n');
-  return nl == std::string::npos ? text : text.substr(nl + 1);
-}
-
-/// The GPUs the simulator sees (its -list_devices), by index.
-std::vector<std::string> list_gpus(const std::string& test_bin) {
-  ScratchDir scratch("nbparity-devices-");
-  const RunOutcome o =
-      run_program({test_bin, "-list_devices"}, scratch.path(), scratch.path() / "out.txt", scratch.path() / "err.txt");
-  std::vector<std::string> names;
-  std::istringstream in(o.stdout_text);
-  static const std::regex kGpu(R"(^cuda (\d+): (.*)$)");
-  std::smatch m;
-  for (std::string line; std::getline(in, line);)
-    if (std::regex_match(line, m, kGpu)) names.push_back(m[2].str());
-  return names;
-}
-
-bool has_flag(const std::vector<std::string>& args, std::initializer_list<const char*> names) {
-  for (const std::string& a : args)
-    for (const char* n : names)
-      if (a == n) return true;
-  return false;
-}
-
-/// The simulator arguments that put a job on its worker's device, and how
-/// batch.json names that device.
-struct Placement {
-  std::vector<std::string> args;
-  std::string device;
-};
-
-Placement place(const JobContext& c, const WorkerSlot& where, const std::vector<std::string>& job_args) {
-  Placement p;
-  if (c.device == "cuda") {
-    const std::vector<std::string>& gpus = c.gpus;
-    if (gpus.empty())
-      throw std::runtime_error("--device cuda: rank " + std::to_string(where.rank) + " sees no CUDA GPU (" +
-                               fs::path(c.test_bin).filename().string() + " -list_devices lists none)");
-    const unsigned gpu = where.node_slot % static_cast<unsigned>(gpus.size());
-    p.args = {"-device", "cuda", "-cuda_device", std::to_string(gpu)};
-    p.device = "cuda:" + std::to_string(gpu) + " " + gpus[gpu];
-  } else {
-    unsigned threads = c.threads_per_job;
-    if (!has_flag(job_args, {"-nthreads", "-threads"})) p.args = {"-nthreads", std::to_string(threads)};
-    else threads = 0;
-    p.device = threads ? "cpu (" + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)") : "cpu";
-  }
-  return p;
-}
-
-json result_json(const std::string& status, int exit_code, double seconds, const std::string& error,
-                 const std::string& device, json metrics) {
-  return json{{"status", status},
-              {"exit_code", exit_code},
-              {"runtime_s", seconds},
-              {"error", error},
-              {"device", device},
-              {"metrics", std::move(metrics)}};
-}
-
-/// A simulation job: nbsim in DIR/<id>/ on staged copies of its inputs.
-json run_simulation_job(const BatchJob& job, const fs::path& dir, const JobContext& c, const Placement& where) {
-  std::vector<std::string> args = stage_inputs(job.args, dir, c.jobs_base);
-  if (!has_flag(args, {"-floatfile", "-floatimage"})) args.insert(args.end(), {"-floatfile", "image.bin"});
-  args.insert(args.end(), where.args.begin(), where.args.end());
-  std::vector<std::string> argv{c.test_bin};
-  argv.insert(argv.end(), args.begin(), args.end());
-  bundle::RunRecord rec;
-  rec.cwd = fs::absolute(dir);
-  rec.git = c.git;
-  rec.start_utc = bundle::utc_now_iso();
-  const RunOutcome o = run_program(argv, dir, dir / "stdout.log", dir / "stderr.log");
-  rec.argv = argv;
-  rec.argv[0] = fs::path(c.test_bin).filename().string();
-  rec.exit_code = o.exit_code;
-  rec.duration_s = o.seconds;
-  rec.stdout_file = "stdout.log";
-  rec.stderr_file = "stderr.log";
-  bundle::append_command(dir, rec);
-  bundle::seal_bundle(bundle::SealOptions{dir.string(), 1, c.git});
-  const std::string error = o.exit_code == 0 ? "" : last_line(read_text_file(dir / "stderr.log"));
-  return result_json(o.exit_code == 0 ? "ok" : "failed", o.exit_code, 0, error, where.device,
-                     parse_stats(o.stdout_text));
-}
-
-/// A parity job: nbparity run's engine with the job's thresholds, its
-/// bundle in DIR/<id>/.
-json run_parity_job(const BatchJob& job, const fs::path& dir, const JobContext& c, const Placement& where) {
-  const BatchParity& par = *job.parity;
-  ParityRunOptions o;
-  o.ref_bin = !par.ref_bin.empty() ? par.ref_bin : c.ref_bin;
-  if (o.ref_bin.empty())
-    throw UsageError("job " + job.id + " has a parity check but names no ref_bin, and --ref-bin was not given");
-  if (o.ref_bin.find('/') != std::string::npos && fs::path(o.ref_bin).is_relative())
-    o.ref_bin = (c.jobs_base / o.ref_bin).lexically_normal().string();
-  o.test_bin = c.test_bin;
-  o.pixels = par.pixels;
-  o.auto_pixels = par.auto_pixels;
-  o.thresholds = par.thresholds;
-  o.bundle_dir = dir.string();
-  o.args = absolutize_inputs(job.args, c.jobs_base);
-  o.test_extra_args = where.args;
-  // The command that redoes this job on its own.
-  o.argv = {"nbparity", "run", "--ref-bin", fs::path(o.ref_bin).filename().string(), "--mode", par.thresholds.mode};
-  for (const TracedPixel& p : par.pixels)
-    o.argv.insert(o.argv.end(), {"--pixels", std::to_string(p.slow) + "," + std::to_string(p.fast)});
-  if (par.auto_pixels) o.argv.insert(o.argv.end(), {"--auto-pixels", std::to_string(par.auto_pixels)});
-  o.argv.push_back("--");
-  o.argv.insert(o.argv.end(), job.args.begin(), job.args.end());
-  std::ostringstream quiet;
-  const int code = run_parity(o, quiet, quiet);
-  const json m = json::parse(read_text_file(dir / "metrics.json"));
-  json metrics = json::object();
-  metrics["verdict"] = m.value("verdict", "");
-  if (m.contains("image")) {
-    for (const char* k : {"correlation", "sum_ratio", "max_abs_diff", "max_abs_diff_rel", "failed_checks"})
-      if (m["image"].contains(k)) metrics[k] = m["image"][k];
-  }
-  std::size_t divergent = 0;
-  std::string first;
-  for (const auto& p : m.value("pixels", json::array())) {
-    if (p.value("num_divergent", 0) > 0) {
-      ++divergent;
-      if (first.empty() && p["first_divergence"].is_string()) first = p["first_divergence"].get<std::string>();
-    }
-  }
-  metrics["traced_pixels"] = m.value("pixels", json::array()).size();
-  metrics["divergent_pixels"] = divergent;
-  metrics["first_divergence"] = first.empty() ? json(nullptr) : json(first);
-  std::string error;
-  if (code != 0) {
-    error = "parity " + metrics["verdict"].get<std::string>();
-    if (m.contains("failures")) error += ": " + m["failures"][0].get<std::string>();
-    if (metrics.contains("failed_checks") && !metrics["failed_checks"].empty()) {
-      error += " (image checks failed:";
-      for (const auto& f : metrics["failed_checks"]) error += " " + f.get<std::string>();
-      error += ")";
-    }
-    if (divergent) error += " (" + std::to_string(divergent) + " traced pixel(s) diverge, first at " + first + ")";
-  }
-  const std::string status = code == 0 ? "ok" : (code == exit_code::divergence ? "divergent" : "failed");
-  return result_json(status, code, 0, error, where.device, metrics);
-}
-
-/// One job on whichever rank and thread it landed: never throws; a failure
-/// is a result with status "failed".
-json run_job(const BatchJob& job, const JobContext& c, const WorkerSlot& slot) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const fs::path dir = c.out_dir / job.id;
-  json r;
-  std::string device;
-  try {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    fs::create_directories(dir);
-    const Placement where = place(c, slot, job.args);
-    device = where.device;
-    if (job.parity) {
-      r = run_parity_job(job, dir, c, where);
-    } else {
-      std::ostringstream quiet;  // notes about the folder name: the job id names it
-      bundle::ensure_bundle(dir, std::nullopt, quiet);
-      r = run_simulation_job(job, dir, c, where);
-    }
-  } catch (const std::exception& e) {
-    // batch.json stays relocatable: paths of this machine become relative.
-    std::string error = e.what();
-    for (const fs::path& base : {c.jobs_base, c.out_dir}) {
-      const std::string prefix = base.string() + "/";
-      for (std::size_t at; (at = error.find(prefix)) != std::string::npos;) error.erase(at, prefix.size());
-    }
-    r = result_json("failed", -1, 0, error, device, json::object());
-    // Still a sealed bundle, holding the reason.
-    try {
-      std::ostringstream quiet;
-      bundle::ensure_bundle(dir, std::nullopt, quiet);
-      write_file_atomic(dir / "error.log", error + "\n");
-      bundle::seal_bundle(bundle::SealOptions{dir.string(), 1, c.git});
-    } catch (const std::exception&) {
-      // The folder itself is unusable; batch.json has the error.
-    }
-  }
-  r["runtime_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
-}
 
 /// Calls `task` every `period` on a thread of its own until stopped (or
 /// destroyed, exceptions included); does nothing when not `enabled`.
@@ -286,14 +65,9 @@ class PeriodicTask {
 
 /// A job's line in batch.json (root only).
 struct Entry {
-  std::string status = "not done";  ///< ok, failed, divergent, skipped, not done
-  int rank = -1;                    ///< where it ran or was running
-  std::string device;
-  int exit_code = -1;
-  double runtime_s = 0;
-  std::string error;
-  json metrics = json::object();
-  std::string text;  ///< its rendering in batch.json (render())
+  JobOutcome outcome;  ///< status ok, failed, divergent, skipped, not done
+  int rank = -1;       ///< where it ran or was running
+  std::string text;    ///< its rendering in batch.json (render())
 };
 
 /// The job's object in batch.json, indented to sit in its "jobs" list.
@@ -304,13 +78,15 @@ void render(const BatchJob& job, Entry& e) {
   j["id"] = job.id;
   j["line"] = job.line;
   j["kind"] = job.parity ? "parity" : "simulation";
-  j["status"] = e.status;
+  const JobOutcome& o = e.outcome;
+  j["status"] = o.status;
   j["rank"] = e.rank < 0 ? ordered(nullptr) : ordered(e.rank);
-  j["device"] = e.device.empty() ? ordered(nullptr) : ordered(e.device);
-  j["exit_code"] = e.exit_code;
-  j["runtime_s"] = e.runtime_s;
-  j["error"] = e.error.empty() ? ordered(nullptr) : ordered(e.error);
-  j["metrics"] = ordered::parse(e.metrics.dump());
+  j["device"] = o.device.empty() ? ordered(nullptr) : ordered(o.device);
+  j["exit_code"] = o.exit_code;
+  j["runtime_s"] = o.runtime_s;
+  j["error"] = o.error.empty() ? ordered(nullptr) : ordered(o.error);
+  // Sorted keys, as the metrics object has always been written.
+  j["metrics"] = ordered::parse(batch_detail::metrics_json(o).dump());
   j["bundle"] = job.id;
   const std::string flat = j.dump(2);
   e.text = "    ";
@@ -330,10 +106,11 @@ std::string batch_document(const BatchOptions& opt, const WorkPool& pool, const 
                            bool complete, StatusCounts& counts) {
   counts = {};
   for (const Entry& e : entries) {
-    if (e.status == "ok") ++counts.ok;
-    else if (e.status == "skipped") ++counts.skipped;
-    else if (e.status == "failed") ++counts.failed;
-    else if (e.status == "divergent") ++counts.divergent;
+    const std::string& status = e.outcome.status;
+    if (status == "ok") ++counts.ok;
+    else if (status == "skipped") ++counts.skipped;
+    else if (status == "failed") ++counts.failed;
+    else if (status == "divergent") ++counts.divergent;
     else ++counts.not_done;
   }
   ordered doc;
@@ -380,12 +157,6 @@ int code_of(const std::exception_ptr& failure) {
   }
 }
 
-std::string seconds_text(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f s", s);
-  return buf;
-}
-
 }  // namespace
 
 int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
@@ -404,13 +175,14 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     jobs = load_batch_jobs(opt.jobs_file);
     c.out_dir = fs::absolute(opt.out_dir);
     c.jobs_base = fs::absolute(opt.jobs_file).parent_path();
-    c.test_bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
+    c.test_is_nbsim = opt.test_bin == "nbsim";
+    c.test_bin = c.test_is_nbsim ? sibling_tool("nbsim") : opt.test_bin;
     if (c.test_bin.find('/') != std::string::npos) c.test_bin = fs::absolute(c.test_bin).string();
     // A bare name is looked up on PATH when run, a path is made absolute.
     c.ref_bin = opt.ref_bin.find('/') == std::string::npos ? opt.ref_bin : fs::absolute(opt.ref_bin).string();
     c.device = opt.device;
     c.threads_per_job = opt.threads_per_job ? opt.threads_per_job : pool->cpu_share();
-    if (c.device == "cuda") c.gpus = list_gpus(c.test_bin);
+    if (c.device == "cuda") c.gpus = batch_detail::list_gpus(c.test_bin);
     c.git = bundle::git_state(fs::current_path());
     entries.resize(jobs.size());
     todo.assign(jobs.size(), true);
@@ -437,10 +209,10 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
         for (std::size_t i = 0; i < jobs.size(); ++i) {
           if (!done[i]) continue;
           todo[i] = false;
-          entries[i].status = "skipped";
-          entries[i].exit_code = 0;
-          const fs::path d = c.out_dir / jobs[i].id;
-          if (fs::exists(d / "stdout.log")) entries[i].metrics = parse_stats(read_text_file(d / "stdout.log"));
+          JobOutcome& o = entries[i].outcome;
+          o.status = "skipped";
+          o.exit_code = exit_code::ok;  // the run its bundle recorded
+          if (const auto stats = batch_detail::recorded_statistics(jobs[i], c.out_dir / jobs[i].id)) o.metrics = *stats;
         }
       }
     }
@@ -491,8 +263,11 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
   pool->run(
       todo,
       [&](std::size_t i, const WorkerSlot& slot) {
-        if (i >= jobs.size()) return result_json("failed", -1, 0, "no such job", "", json::object());
-        return run_job(jobs[i], c, slot);
+        if (i < jobs.size()) return json(batch_detail::run_job(jobs[i], c, slot));
+        JobOutcome o;
+        o.status = "failed";
+        o.error = "no such job";
+        return json(o);
       },
       [&](std::size_t i, const WorkerSlot& slot) {
         std::lock_guard g(record);
@@ -505,21 +280,17 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
         Entry& e = entries[i];
         e.rank = slot.rank;
         if (r.contains("pool_error")) {
-          e.status = "failed";
-          e.error = r["pool_error"].get<std::string>();
+          e.outcome.status = "failed";
+          e.outcome.error = r["pool_error"].get<std::string>();
         } else {
-          e.status = r.value("status", "failed");
-          e.exit_code = r.value("exit_code", -1);
-          e.runtime_s = r.value("runtime_s", 0.0);
-          e.error = r.value("error", "");
-          e.device = r.value("device", "");
-          e.metrics = r.value("metrics", json::object());
+          e.outcome = r.get<JobOutcome>();
         }
         render(jobs[i], e);
         ++finished_count;
-        err << "[" << finished_count << "/" << to_run << "] " << e.status << " " << jobs[i].id << " (rank " << e.rank
-            << ", " << (e.device.empty() ? "-" : e.device) << ", " << seconds_text(e.runtime_s) << ")"
-            << (e.error.empty() ? "" : ": " + e.error) << "\n";
+        const JobOutcome& o = e.outcome;
+        err << fmt::format("[{}/{}] {} {} (rank {}, {}, {:.2f} s){}\n", finished_count, to_run, o.status, jobs[i].id,
+                           e.rank, o.device.empty() ? "-" : o.device, o.runtime_s,
+                           o.error.empty() ? "" : ": " + o.error);
         write_progress(false);
       });
   timer.stop();

@@ -1,28 +1,19 @@
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <mutex>
-#include <nlohmann/json.hpp>
-#include <ostream>
-#include <random>
-#include <sstream>
-#include <thread>
-#include <exception>
+// nbparity matrix: cases files, one case through the parity engine, the
+// cases spread by a WorkPool.
+#include "nbtrace/parity/matrix.hpp"
+
 #include <yaml-cpp/yaml.h>
 
-#include "nbtrace/base/files.hpp"
-#include "nbtrace/trace/diff.hpp"
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
 #include "nbtrace/base/error.hpp"
-#include "nbtrace/base/numbers.hpp"
-#include "nbtrace/parity/parity.hpp"
 #include "nbtrace/base/files.hpp"
+#include "nbtrace/base/numbers.hpp"
 #include "nbtrace/base/paths.hpp"
-#include "nbtrace/base/process.hpp"
-#include "nbtrace/parity/simulator_args.hpp"
 #include "nbtrace/parity/work_pool.hpp"
 
 namespace nbtrace {
@@ -31,12 +22,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-std::string fmt(const char* spec, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, spec, v);
-  return buf;
-}
 
 /// A YAML document as JSON: plain scalars that read as numbers, booleans or
 /// null become those; quoted scalars stay strings.
@@ -80,17 +65,17 @@ void read_case_thresholds(const nlohmann::json& j, CaseThresholds& t, const std:
       if (!v.is_number()) throw InputError(where + ": " + k + " must be a number");
       return v.get<double>();
     };
-    if (k == "correlation_min") t.correlation_min = number();
-    else if (k == "max_abs_diff") t.max_abs_diff = number();
-    else if (k == "max_abs_diff_rel") t.max_abs_diff_rel = number();
-    else if (k == "peaks_matched_min") t.peaks_matched_min = number();
-    else if (k == "peaks_max_displacement") t.peaks_max_displacement = number();
+    if (k == "correlation_min") t.image.correlation_min = number();
+    else if (k == "max_abs_diff") t.image.max_abs_diff = number();
+    else if (k == "max_abs_diff_rel") t.image.max_abs_diff_rel = number();
+    else if (k == "peaks_matched_min") t.image.peaks_matched_min = number();
+    else if (k == "peaks_max_displacement") t.image.peaks_max_displacement = number();
     else if (k == "trace_tolerance") t.trace_tolerance = number();
     else if (k == "sum_ratio") {
       if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number()) {
         throw InputError(where + ": sum_ratio must be [low, high]");
       }
-      t.sum_ratio = std::pair<double, double>{v[0].get<double>(), v[1].get<double>()};
+      t.image.sum_ratio = std::pair<double, double>{v[0].get<double>(), v[1].get<double>()};
     } else if (k == "mode") {
       if (!v.is_string() || (v != "spec" && v != "c-parity")) throw InputError(where + ": mode must be spec or c-parity");
       t.mode = v.get<std::string>();
@@ -102,21 +87,6 @@ void read_case_thresholds(const nlohmann::json& j, CaseThresholds& t, const std:
       throw InputError(where + ": unknown key '" + k + "'");
     }
   }
-}
-
-std::vector<std::string> failed_image_checks(const CaseThresholds& t, const image::Metrics& m, double max_abs_diff_rel) {
-  std::vector<std::string> failed;
-  if (t.correlation_min && !(m.correlation && *m.correlation >= *t.correlation_min)) failed.push_back("correlation");
-  if (t.sum_ratio && !(m.sum_ratio && *m.sum_ratio >= t.sum_ratio->first && *m.sum_ratio <= t.sum_ratio->second)) {
-    failed.push_back("sum_ratio");
-  }
-  if (t.max_abs_diff && m.max_abs_diff > *t.max_abs_diff) failed.push_back("max_abs_diff");
-  if (t.max_abs_diff_rel && max_abs_diff_rel > *t.max_abs_diff_rel) failed.push_back("max_abs_diff_rel");
-  if (t.peaks_matched_min && m.peaks.matched_fraction < *t.peaks_matched_min) failed.push_back("peaks_matched");
-  if (t.peaks_max_displacement && m.peaks.max_displacement > *t.peaks_max_displacement) {
-    failed.push_back("peaks_displacement");
-  }
-  return failed;
 }
 
 std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
@@ -162,81 +132,66 @@ std::vector<MatrixCase> load_matrix_cases(const std::string& path) {
   return cases;
 }
 
+namespace {
+
+/// The case as a plan: its golden outputs (or the reference program) against
+/// the program under test, on the traced pixels of the golden case.
+ParityPlan case_plan(const MatrixCase& c, const MatrixOptions& opt, const json& spec) {
+  const fs::path golden = c.golden;
+  ParityPlan plan;
+  plan.args = spec.at("image_command").get<std::vector<std::string>>();
+  plan.args.erase(plan.args.begin());  // the program name
+  plan.inputs_base = golden;
+  const image::Shape shape{spec.at("fpixels").get<std::size_t>(), spec.at("spixels").get<std::size_t>()};
+  StoredOutputs stored{golden / "image.bin", {}};
+  for (const auto& tr : spec.at("traces")) {
+    const TracedPixel p{tr.at("spixel").get<int>(), tr.at("fpixel").get<int>()};
+    plan.pixels.push_back(p);
+    stored.traces.push_back({p, golden / tr.at("file").get<std::string>()});
+  }
+  if (opt.ref_bin.empty()) {
+    plan.ref = {"golden", std::move(stored), {}, shape};
+  } else {
+    plan.ref = {fs::path(opt.ref_bin).filename().string(), SideProgram{{opt.ref_bin}}, {}, shape};
+  }
+  const std::string test_bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
+  SideProgram test{{test_bin}};
+  test.leading_args = {"-mode", c.thresholds.mode};
+  plan.test = {fs::path(test_bin).filename().string(), std::move(test), {}, shape};
+  plan.thresholds = c.thresholds.image;
+  plan.diff.policy.rel = c.thresholds.trace_tolerance;
+  plan.diff.policy.waivers = c.thresholds.waivers;
+  return plan;
+}
+
+}  // namespace
+
 CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
   CaseResult r;
   r.id = c.id;
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    const fs::path golden = c.golden;
-    const json spec = json::parse(read_text_file(golden / "case.json"));
-    std::vector<std::string> args = spec.at("image_command").get<std::vector<std::string>>();
-    args.erase(args.begin());  // the program name
-    args = absolutize_inputs(args, golden);
-    const std::size_t fast = spec.at("fpixels").get<std::size_t>();
-    const std::size_t slow = spec.at("spixels").get<std::size_t>();
-    const std::string test_bin = opt.test_bin == "nbsim" ? sibling_tool("nbsim") : opt.test_bin;
-    std::vector<std::string> test_args{"-mode", c.thresholds.mode};
-    test_args.insert(test_args.end(), args.begin(), args.end());
-
-    ScratchDir scratch("nbparity-case-");
-    auto run = [&](const std::string& bin, const std::vector<std::string>& a, const fs::path& floatfile,
-                   const fs::path& out_file) {
-      std::vector<std::string> argv{bin};
-      const auto full = with_floatfile(a, floatfile);
-      argv.insert(argv.end(), full.begin(), full.end());
-      const RunOutcome o = run_program(argv, scratch.path(), out_file, scratch.path() / "stderr.log");
-      if (o.exit_code != 0) {
-        throw std::runtime_error(fs::path(bin).filename().string() + " exited " + std::to_string(o.exit_code) + ": " +
-                                 read_text_file(scratch.path() / "stderr.log").substr(0, 300));
-      }
-    };
-    fs::path ref_image = golden / "image.bin";
-    if (!opt.ref_bin.empty()) {
-      ref_image = scratch.path() / "ref.bin";
-      run(opt.ref_bin, args, ref_image, scratch.path() / "ref_stdout.log");
+    const json spec = json::parse(read_text_file(fs::path(c.golden) / "case.json"));
+    const ParityResult p = run_parity_plan(case_plan(c, opt, spec));
+    if (p.images) {
+      const image::Metrics& m = p.images->metrics;
+      r.correlation = m.correlation;
+      r.sum_ratio = m.sum_ratio;
+      r.max_abs_diff = m.max_abs_diff;
+      r.max_abs_diff_rel = p.images->max_abs_diff_rel;
+      r.peaks_matched = m.peaks.matched_fraction;
+      r.peaks_max_displacement = m.peaks.max_displacement;
+      r.failed_checks = p.images->failed_checks;
     }
-    run(test_bin, test_args, scratch.path() / "test.bin", scratch.path() / "test_stdout.log");
-    const image::Image ref = image::load_float_image(ref_image.string(), fast, slow);
-    const image::Image test = image::load_float_image((scratch.path() / "test.bin").string(), fast, slow);
-    const image::Metrics m = image::compare(ref, test, {});
-    r.correlation = m.correlation;
-    r.sum_ratio = m.sum_ratio;
-    r.max_abs_diff = m.max_abs_diff;
-    const float ref_max = ref.data.empty() ? 0.0f : *std::max_element(ref.data.begin(), ref.data.end());
-    r.max_abs_diff_rel = ref_max > 0 ? m.max_abs_diff / ref_max : 0.0;
-    r.peaks_matched = m.peaks.matched_fraction;
-    r.peaks_max_displacement = m.peaks.max_displacement;
-    const CaseThresholds& t = c.thresholds;
-    r.failed_checks = failed_image_checks(t, m, r.max_abs_diff_rel);
-    // Traces of the golden pixels.
-    DiffOptions d;
-    d.policy.rel = t.trace_tolerance;
-    d.policy.waivers = t.waivers;
-    for (const auto& tr : spec.at("traces")) {
-      const int s = tr.at("spixel").get<int>();
-      const int f = tr.at("fpixel").get<int>();
-      fs::path ref_trace = golden / tr.at("file").get<std::string>();
-      std::vector<std::string> trace_args = test_args;
-      trace_args.insert(trace_args.end(), {"-trace_pixel", std::to_string(s), std::to_string(f)});
-      const fs::path test_trace = scratch.path() / ("test_trace_" + std::to_string(s) + "_" + std::to_string(f) + ".log");
-      run(test_bin, trace_args, scratch.path() / "trace.bin", test_trace);
-      if (!opt.ref_bin.empty()) {
-        std::vector<std::string> ref_args = args;
-        ref_args.insert(ref_args.end(), {"-trace_pixel", std::to_string(s), std::to_string(f)});
-        ref_trace = scratch.path() / ("ref_trace_" + std::to_string(s) + "_" + std::to_string(f) + ".log");
-        run(opt.ref_bin, ref_args, scratch.path() / "trace.bin", ref_trace);
-      }
-      const Trace a = load_trace(ref_trace.string());
-      const Trace b = load_trace(test_trace.string());
-      const DiffResult dr = diff_traces(a, b, d);
+    for (const PixelResult& px : p.pixels) {
       ++r.traces;
-      if (dr.num_divergent) {
-        ++r.traces_divergent;
-        if (r.first_divergence.empty()) r.first_divergence = std::string(dr.name(dr.fields[*dr.first_divergence]));
-      }
+      if (px.pass()) continue;
+      ++r.traces_divergent;
+      if (r.first_divergence.empty()) r.first_divergence = px.first_divergence.value_or("");
     }
     if (r.traces_divergent) r.failed_checks.push_back("traces");
-    r.pass = r.failed_checks.empty();
+    if (!p.failures.empty()) r.error = p.failures.front().message();
+    r.pass = r.error.empty() && r.failed_checks.empty();
   } catch (const std::exception& e) {
     r.error = e.what();
     r.pass = false;
@@ -245,10 +200,8 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
   return r;
 }
 
-namespace {
-
-json case_to_json(const CaseResult& r) {
-  json e;
+void to_json(json& e, const CaseResult& r) {
+  e = json::object();
   e["id"] = r.id;
   e["pass"] = r.pass;
   e["error"] = r.error.empty() ? json(nullptr) : json(r.error);
@@ -263,32 +216,27 @@ json case_to_json(const CaseResult& r) {
   e["first_divergence"] = r.first_divergence.empty() ? json(nullptr) : json(r.first_divergence);
   e["failed_checks"] = r.failed_checks;
   e["seconds"] = r.seconds;
-  return e;
 }
 
-/// The inverse of case_to_json: results come back from other MPI ranks as JSON.
-CaseResult case_from_json(const json& e) {
-  CaseResult r;
+void from_json(const json& e, CaseResult& r) {
+  r = CaseResult{};
   r.id = e.at("id").get<std::string>();
   r.pass = e.at("pass").get<bool>();
-  if (e["error"].is_string()) r.error = e["error"].get<std::string>();
-  if (e["correlation"].is_number()) r.correlation = e["correlation"].get<double>();
-  if (e["sum_ratio"].is_number()) r.sum_ratio = e["sum_ratio"].get<double>();
+  if (e.at("error").is_string()) r.error = e["error"].get<std::string>();
+  if (e.at("correlation").is_number()) r.correlation = e["correlation"].get<double>();
+  if (e.at("sum_ratio").is_number()) r.sum_ratio = e["sum_ratio"].get<double>();
   r.max_abs_diff = e.at("max_abs_diff").get<double>();
   r.max_abs_diff_rel = e.at("max_abs_diff_rel").get<double>();
   r.peaks_matched = e.at("peaks_matched_fraction").get<double>();
   r.peaks_max_displacement = e.at("peaks_max_displacement_px").get<double>();
   r.traces = e.at("traces").get<std::size_t>();
   r.traces_divergent = e.at("traces_divergent").get<std::size_t>();
-  if (e["first_divergence"].is_string()) r.first_divergence = e["first_divergence"].get<std::string>();
+  if (e.at("first_divergence").is_string()) r.first_divergence = e["first_divergence"].get<std::string>();
   r.failed_checks = e.at("failed_checks").get<std::vector<std::string>>();
   r.seconds = e.at("seconds").get<double>();
-  return r;
 }
 
-}  // namespace
-
-int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
+MatrixRun run_matrix(const MatrixOptions& opt, const CaseDone& case_done) {
   const std::unique_ptr<WorkPool> pool =
       make_work_pool(opt.mpi ? Distribution::mpi : Distribution::automatic, std::max(1u, opt.jobs));
   std::vector<MatrixCase> cases;
@@ -303,7 +251,7 @@ int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
     failure = std::current_exception();
   }
   // Every rank reads the same file; rank 0 alone reports a problem.
-  int setup_code = 0;
+  int setup_code = exit_code::ok;
   if (failure) {
     try {
       std::rethrow_exception(failure);
@@ -313,60 +261,34 @@ int run_matrix(const MatrixOptions& opt, std::ostream& out, std::ostream& err) {
       setup_code = exit_code::failure;
     }
   }
-  setup_code = pool->share_from_root(setup_code);
-  if (setup_code != 0) {
-    if (pool->is_root() && failure) std::rethrow_exception(failure);
-    return setup_code;
+  MatrixRun run;
+  run.root = pool->is_root();
+  run.distribution = pool->description();
+  run.exit_code = pool->share_from_root(setup_code);
+  if (run.exit_code != exit_code::ok) {
+    if (run.root && failure) std::rethrow_exception(failure);
+    return run;
   }
 
-  std::vector<CaseResult> results(cases.size());
+  run.cases.resize(cases.size());
   pool->run(
       std::vector<bool>(cases.size(), true),
-      [&](std::size_t i, const WorkerSlot&) { return case_to_json(run_matrix_case(cases[i], opt)); },
+      [&](std::size_t i, const WorkerSlot&) { return json(run_matrix_case(cases[i], opt)); },
       [](std::size_t, const WorkerSlot&) {},
       [&](std::size_t i, const WorkerSlot& where, json r) {
+        CaseResult& c = run.cases[i];
         if (r.contains("pool_error")) {
-          results[i].id = cases[i].id;
-          results[i].error = r["pool_error"].get<std::string>();
+          c.id = cases[i].id;
+          c.error = r["pool_error"].get<std::string>();
         } else {
-          results[i] = case_from_json(r);
+          c = r.get<CaseResult>();
         }
-        err << "[" << (results[i].pass ? "pass" : "FAIL") << "] " << results[i].id << " (" << fmt("%.1f", results[i].seconds)
-            << " s" << (pool->ranks() > 1 ? ", rank " + std::to_string(where.rank) : "") << ")\n";
+        if (case_done) case_done(c, where, pool->ranks());
       });
-  if (!pool->is_root()) return pool->share_from_root(0);
-
-  std::size_t failed = 0;
-  std::string table = "| case | verdict | correlation | sum ratio | max rel Δ | peaks | traces | first divergence / failure |\n";
-  table += "|---|---|---|---|---|---|---|---|\n";
-  json doc;
-  doc["cases_file"] = opt.cases_file;
-  doc["mode"] = opt.ref_bin.empty() ? "golden" : "reference program";
-  doc["distribution"] = pool->description();
-  json arr = json::array();
-  for (const CaseResult& r : results) {
-    if (!r.pass) ++failed;
-    std::string why = r.error;
-    if (why.empty()) {
-      for (const std::string& f : r.failed_checks) why += (why.empty() ? "" : ", ") + f;
-      if (!r.first_divergence.empty()) why += " (" + r.first_divergence + ")";
-    }
-    table += "| " + r.id + " | " + (r.pass ? "PASS" : "FAIL") + " | " +
-             (r.correlation ? fmt("%.9f", *r.correlation) : std::string("—")) + " | " +
-             (r.sum_ratio ? fmt("%.9f", *r.sum_ratio) : std::string("—")) + " | " + fmt("%.2e", r.max_abs_diff_rel) +
-             " | " + fmt("%.2f", r.peaks_matched) + " | " + std::to_string(r.traces - r.traces_divergent) + "/" +
-             std::to_string(r.traces) + " | " + why + " |\n";
-    arr.push_back(case_to_json(r));
-  }
-  doc["cases"] = arr;
-  doc["passed"] = results.size() - failed;
-  doc["failed"] = failed;
-  out << table << "\n" << (results.size() - failed) << " passed, " << failed << " failed\n";
-  AtomicFileSet files;
-  if (!opt.json_out.empty()) files.add(opt.json_out, doc.dump(2) + "\n");
-  if (!opt.md_out.empty()) files.add(opt.md_out, "# Parity matrix\n\n" + table);
-  files.commit();
-  return pool->share_from_root(failed ? exit_code::divergence : exit_code::ok);
+  const bool all_pass = std::all_of(run.cases.begin(), run.cases.end(), [](const CaseResult& c) { return c.pass; });
+  run.exit_code = pool->share_from_root(all_pass ? exit_code::ok : exit_code::divergence);
+  if (!run.root) run.cases.clear();
+  return run;
 }
 
 }  // namespace nbtrace

@@ -1,7 +1,7 @@
 #include "nbtrace/parity/simulator_args.hpp"
 
+#include <cmath>
 #include <cstdlib>
-#include <regex>
 
 #include "nbtrace/base/error.hpp"
 
@@ -58,23 +58,50 @@ std::vector<std::string> with_floatfile(const std::vector<std::string>& args, co
   return out;
 }
 
-std::optional<std::pair<std::size_t, std::size_t>> shape_from_run(const std::string& stdout_text,
-                                                                  const std::vector<std::string>& args) {
-  static const std::regex kPixels(R"(\((\d+)x(\d+) pixels\))");
-  std::smatch m;
-  if (std::regex_search(stdout_text, m, kPixels)) {
-    return std::pair<std::size_t, std::size_t>{std::stoul(m[1].str()), std::stoul(m[2].str())};
+namespace {
+
+/// nanoBragg.c's "detector ... (FxS pixels)" line, when the text has one.
+std::optional<image::Shape> printed_shape(std::string_view text) {
+  for (std::size_t at = text.find(" pixels)"); at != std::string_view::npos; at = text.find(" pixels)", at + 1)) {
+    const std::size_t open = text.rfind('(', at);
+    if (open == std::string_view::npos) continue;
+    const std::string_view inner = text.substr(open + 1, at - open - 1);
+    const std::size_t x = inner.find('x');
+    if (x == std::string_view::npos || x == 0 || x + 1 == inner.size()) continue;
+    const std::string_view f = inner.substr(0, x), s = inner.substr(x + 1);
+    const auto digits = [](std::string_view v) { return v.find_first_not_of("0123456789") == std::string_view::npos; };
+    if (!digits(f) || !digits(s)) continue;
+    return image::Shape{std::stoul(std::string(f)), std::stoul(std::string(s))};
   }
+  return std::nullopt;
+}
+
+/// -detpixels N, -detpixels_x/_f N, -detpixels_y/_s N (the last one given wins).
+std::optional<image::Shape> argument_shape(const std::vector<std::string>& args) {
   std::size_t f = 0, s = 0;
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
     const std::string& a = args[i];
-    const auto val = [&] { return static_cast<std::size_t>(std::strtoul(args[i + 1].c_str(), nullptr, 10)); };
-    if (a == "-detpixels") f = s = val();
-    else if (a == "-detpixels_x" || a == "-detpixels_f") f = val();
-    else if (a == "-detpixels_y" || a == "-detpixels_s") s = val();
+    const auto value = [&] { return static_cast<std::size_t>(std::strtoul(args[i + 1].c_str(), nullptr, 10)); };
+    if (a == "-detpixels") f = s = value();
+    else if (a == "-detpixels_x" || a == "-detpixels_f") f = value();
+    else if (a == "-detpixels_y" || a == "-detpixels_s") s = value();
   }
-  if (f && s) return std::pair<std::size_t, std::size_t>{f, s};
+  if (f && s) return image::Shape{f, s};
   return std::nullopt;
+}
+
+}  // namespace
+
+image::Shape image_shape(const std::optional<image::Shape>& given, const nbsim::RunSummary* summary,
+                         std::string_view stdout_text, const std::vector<std::string>& args,
+                         const std::string& image_file) {
+  if (given) return *given;
+  if (summary && summary->fpixels > 0 && summary->spixels > 0)
+    return {static_cast<std::size_t>(summary->fpixels), static_cast<std::size_t>(summary->spixels)};
+  if (const auto printed = printed_shape(stdout_text)) return *printed;
+  if (const auto from_args = argument_shape(args)) return *from_args;
+  const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(image::float_count(image_file)))));
+  return {side, side};
 }
 
 }  // namespace nbtrace

@@ -4,13 +4,15 @@
 // jobs as ranks become free) or local worker threads; rank 0 writes
 // DIR/batch.json and seals DIR over the job bundles.
 #include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "nbtrace/parity/parity.hpp"
-#include "nbtrace/trace/trace.hpp"
 #include "nbtrace/parity/work_pool.hpp"
+#include "nbtrace/trace/trace.hpp"
 
 namespace nbtrace {
 
@@ -34,6 +36,43 @@ struct BatchJob {
 /// Every line is checked before any work starts; the first bad one throws
 /// InputError `file:line: why`.
 std::vector<BatchJob> load_batch_jobs(const std::string& path);
+
+/// A simulation job's image statistics in batch.json, as nbsim prints them.
+struct SimulationStatistics {
+  double max_I = 0;
+  double mean = 0, rms = 0, rmsd = 0;
+};
+
+/// A parity job's summary in batch.json.
+struct ParityJobSummary {
+  std::string verdict;  ///< PASS, DIVERGENT, RUNNER_FAILED, SHAPE_MISMATCH
+  struct Image {
+    std::optional<double> correlation, sum_ratio;
+    double max_abs_diff = 0, max_abs_diff_rel = 0;
+    std::vector<std::string> failed_checks;
+  };
+  std::optional<Image> image;  ///< absent when the images were not compared
+  std::size_t traced_pixels = 0, divergent_pixels = 0;
+  std::optional<std::string> first_divergence;  ///< of the first divergent pixel
+};
+
+/// What a job reports; it travels from the rank that ran it to rank 0 as JSON.
+struct JobOutcome {
+  std::string status = "not done";  ///< ok, failed, divergent; rank 0 adds skipped and not done
+  int exit_code = -1;
+  double runtime_s = 0;
+  std::string error;
+  std::string device;
+  /// Nothing (a failed job), a simulation's statistics or a parity summary.
+  std::variant<std::monostate, SimulationStatistics, ParityJobSummary> metrics;
+};
+
+void to_json(nlohmann::json& j, const SimulationStatistics& s);
+void from_json(const nlohmann::json& j, SimulationStatistics& s);
+void to_json(nlohmann::json& j, const ParityJobSummary& s);
+void from_json(const nlohmann::json& j, ParityJobSummary& s);
+void to_json(nlohmann::json& j, const JobOutcome& o);
+void from_json(const nlohmann::json& j, JobOutcome& o);
 
 struct BatchOptions {
   std::string jobs_file;

@@ -10,12 +10,20 @@
 
 namespace nbtrace::image {
 
+/// An image's size in pixels along its fast and slow axes.
+struct Shape {
+  std::size_t fast = 0;
+  std::size_t slow = 0;
+  friend bool operator==(const Shape&, const Shape&) = default;
+};
+
 /// A raw float32 image, fast-major: index = slow * fast_size + fast.
 struct Image {
   std::size_t fast = 0;
   std::size_t slow = 0;
   std::vector<float> data;
   float at(std::size_t s, std::size_t f) const { return data[s * fast + f]; }
+  Shape shape() const { return {fast, slow}; }
 };
 
 /// Reads a raw little-endian float32 file of exactly fast·slow values.

@@ -1,0 +1,94 @@
+#pragma once
+// Image metrics as JSON, for any nlohmann JSON type: a ParityResult's
+// (sorted keys) and nb-compare's summary.json (keys in this order) share it.
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "nbtrace/parity/image.hpp"
+
+namespace nbtrace::image {
+
+template <typename Json>
+void to_json(Json& j, const Shape& s) {
+  j = Json::array({s.fast, s.slow});
+}
+
+template <typename Json>
+void from_json(const Json& j, Shape& s) {
+  s.fast = j.at(0).template get<std::size_t>();
+  s.slow = j.at(1).template get<std::size_t>();
+}
+
+template <typename Json>
+void to_json(Json& j, const Peak& p) {
+  j = Json{{"slow", p.slow}, {"fast", p.fast}, {"value", p.value}};
+}
+
+template <typename Json>
+void from_json(const Json& j, Peak& p) {
+  j.at("slow").get_to(p.slow);
+  j.at("fast").get_to(p.fast);
+  j.at("value").get_to(p.value);
+}
+
+/// null when absent or not finite (JSON has no NaN).
+template <typename Json>
+Json optional_number(const std::optional<double>& v) {
+  return v && std::isfinite(*v) ? Json(*v) : Json(nullptr);
+}
+
+template <typename Json>
+std::optional<double> read_optional_number(const Json& j) {
+  return j.is_number() ? std::optional<double>(j.template get<double>()) : std::nullopt;
+}
+
+template <typename Json>
+void to_json(Json& j, const Metrics& m) {
+  j = Json::object();
+  j["roi"] = Json::array({m.roi.xmin, m.roi.xmax, m.roi.ymin, m.roi.ymax});
+  j["pixels"] = m.pixels;
+  j["correlation"] = optional_number<Json>(m.correlation);
+  j["mse"] = m.mse;
+  j["rmse"] = m.rmse;
+  j["max_abs_diff"] = m.max_abs_diff;
+  j["max_abs_diff_at"] = {{"slow", m.max_abs_diff_slow}, {"fast", m.max_abs_diff_fast}};
+  j["sum_ref"] = m.sum_ref;
+  j["sum_test"] = m.sum_test;
+  j["sum_ratio"] = optional_number<Json>(m.sum_ratio);
+  j["peaks"] = {{"ref_found", m.peaks.ref_peaks},
+                {"test_found", m.peaks.test_peaks},
+                {"matched", m.peaks.matched},
+                {"matched_fraction", m.peaks.matched_fraction},
+                {"mean_displacement_px", m.peaks.mean_displacement},
+                {"max_displacement_px", m.peaks.max_displacement},
+                {"ref", m.ref_peaks},
+                {"test", m.test_peaks}};
+}
+
+template <typename Json>
+void from_json(const Json& j, Metrics& m) {
+  const Json& roi = j.at("roi");
+  m.roi = Roi{roi.at(0).template get<std::size_t>(), roi.at(1).template get<std::size_t>(),
+              roi.at(2).template get<std::size_t>(), roi.at(3).template get<std::size_t>()};
+  j.at("pixels").get_to(m.pixels);
+  m.correlation = read_optional_number(j.at("correlation"));
+  j.at("mse").get_to(m.mse);
+  j.at("rmse").get_to(m.rmse);
+  j.at("max_abs_diff").get_to(m.max_abs_diff);
+  j.at("max_abs_diff_at").at("slow").get_to(m.max_abs_diff_slow);
+  j.at("max_abs_diff_at").at("fast").get_to(m.max_abs_diff_fast);
+  j.at("sum_ref").get_to(m.sum_ref);
+  j.at("sum_test").get_to(m.sum_test);
+  m.sum_ratio = read_optional_number(j.at("sum_ratio"));
+  const Json& p = j.at("peaks");
+  p.at("ref_found").get_to(m.peaks.ref_peaks);
+  p.at("test_found").get_to(m.peaks.test_peaks);
+  p.at("matched").get_to(m.peaks.matched);
+  p.at("matched_fraction").get_to(m.peaks.matched_fraction);
+  p.at("mean_displacement_px").get_to(m.peaks.mean_displacement);
+  p.at("max_displacement_px").get_to(m.peaks.max_displacement);
+  p.at("ref").get_to(m.ref_peaks);
+  p.at("test").get_to(m.test_peaks);
+}
+
+}  // namespace nbtrace::image
