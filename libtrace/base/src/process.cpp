@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "nbtrace/base/error.hpp"
 
@@ -206,10 +205,16 @@ RunOutcome run_program(const std::vector<std::string>& argv, const fs::path& cwd
                        const fs::path& err_file) {
   ProcessOptions o;
   o.cwd = cwd;
-  o.out = StreamTarget::to_file(out_file);
+  // stdout is both kept in memory and written to out_file, so a caller that
+  // needs it never reads back the file this process wrote.
+  o.out = StreamTarget::captured();
   o.err = StreamTarget::to_file(err_file);
-  const ProcessResult p = run_process(argv, o);
+  ProcessResult p = run_process(argv, o);
   RunOutcome r;
+  std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
+  if (!out) throw OutputError(out_file.string() + ": cannot create");
+  out << p.out;
+  if (!out.flush()) throw OutputError(out_file.string() + ": write failed");
   if (!p.started) {
     r.exit_code = 127;
     std::ofstream(err_file, std::ios::app) << "cannot start " << argv[0] << ": " << p.start_error << "\n";
@@ -217,10 +222,7 @@ RunOutcome run_program(const std::vector<std::string>& argv, const fs::path& cwd
   }
   r.exit_code = p.exit_code;
   r.seconds = p.seconds;
-  std::ifstream in(out_file);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  r.stdout_text = ss.str();
+  r.stdout_text = std::move(p.out);
   return r;
 }
 

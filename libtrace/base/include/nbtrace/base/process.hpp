@@ -62,7 +62,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
 struct RunOutcome {
   int exit_code = -1;  ///< 127 when it could not start, 128+N when killed by signal N
   double seconds = 0;  ///< wall time
-  std::string stdout_text;  ///< what it printed (also in out_file)
+  std::string stdout_text;  ///< what it printed (also written to out_file)
 };
 RunOutcome run_program(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                        const std::filesystem::path& out_file, const std::filesystem::path& err_file);
