@@ -33,3 +33,24 @@ function(nb_add_tool name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS})
   nb_set_warnings(${name})
 endfunction()
+
+# nb_precompile(<target> <header>...): third-party and standard headers that
+# most of the target's C++ files include, compiled once per target (CLI11,
+# nlohmann_json and doctest dominate the build time otherwise). Off with
+# -DNB_PCH=OFF.
+function(nb_precompile target)
+  if(NOT NB_PCH)
+    return()
+  endif()
+  set(headers "")
+  foreach(h ${ARGN})
+    list(APPEND headers "$<$<COMPILE_LANGUAGE:CXX>:<${h}$<ANGLE-R>>")
+  endforeach()
+  target_precompile_headers(${target} PRIVATE ${headers})
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    # From a precompiled header GCC 12 no longer treats the standard library
+    # as system headers and reports its known false positives inside
+    # std::string (the same family as -Wrestrict above).
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wno-array-bounds -Wno-stringop-overflow -Wno-stringop-overread>)
+  endif()
+endfunction()
