@@ -32,6 +32,11 @@ function(nb_add_tool name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS})
   nb_set_warnings(${name})
+  # A tool's own files parse options and print; the work is in the libraries
+  # (built with the project's optimisation), so they compile at -O1.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${name} PRIVATE $<$<AND:$<CONFIG:Release>,$<COMPILE_LANGUAGE:CXX>>:-O1>)
+  endif()
 endfunction()
 
 # nb_precompile(<target> <header>...): third-party and standard headers that
