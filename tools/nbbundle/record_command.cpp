@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "nbtrace/base/error.hpp"
+#include "nbtrace/base/files.hpp"
 #include "nbtrace/base/process.hpp"
 #include "nbtrace/bundle/bundle.hpp"
 
@@ -40,21 +41,22 @@ void check_capture_name(const std::string& name) {
   }
 }
 
-/// A capture file: written under a temporary name while the command runs,
-/// renamed into place by commit(); removed if never committed.
+/// A capture file: written in the bundle's staging folder while the command
+/// runs (never sealed if this process is killed), renamed into place by
+/// commit(); removed if never committed.
 class Capture {
  public:
   Capture(const fs::path& bundle, std::string rel) : rel_(std::move(rel)), final_(bundle / rel_) {
     std::error_code ec;
     fs::create_directories(final_.parent_path(), ec);
-    temp_ = final_;
-    temp_ += ".tmp." + std::to_string(::getpid());
+    temp_ = nbtrace::staging_path_for(final_);
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) throw OutputError(temp_.string() + ": cannot create: " + std::strerror(errno));
   }
   ~Capture() {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(temp_.c_str());
+    nbtrace::remove_empty_staging(final_);
   }
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;

@@ -18,14 +18,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_name_for(const fs::path& target) {
+/// A fresh name for `target`'s new content (or its backup) in the staging
+/// folder beside it, which is created when missing.
+fs::path staged_name_for(const fs::path& target, const char* role) {
   static std::atomic<unsigned> counter{0};
   std::random_device rd;
-  const std::string suffix = ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) + "." +
-                             std::to_string(rd() & 0xffffff);
-  fs::path tmp = target;
-  tmp += suffix;
-  return tmp;
+  const fs::path dir = target.parent_path() / kStagingDirName;
+  std::error_code ec;
+  fs::create_directory(dir, ec);
+  if (ec && ec != std::errc::file_exists)
+    throw OutputError(dir.string() + ": cannot create the staging folder: " + ec.message());
+  return dir / (target.filename().string() + "." + role + "." + std::to_string(::getpid()) + "." +
+                std::to_string(counter++) + "." + std::to_string(rd() & 0xffffff));
 }
 
 void write_all(const fs::path& path, std::string_view content) {
@@ -66,51 +70,113 @@ void ensure_parent(const fs::path& path) {
   if (ec) throw OutputError(parent.string() + ": cannot create folder: " + ec.message());
 }
 
+/// `path` with an explicit folder, so its staging folder has a place.
+fs::path with_folder(const fs::path& path) { return path.has_parent_path() ? path : fs::path(".") / path; }
+
 }  // namespace
 
-void write_file_atomic(const fs::path& path, std::string_view content) {
-  ensure_parent(path);
-  const fs::path tmp = temp_name_for(path);
-  write_all(tmp, content);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw OutputError(path.string() + ": cannot replace: " + std::strerror(err));
-  }
+fs::path staging_path_for(const fs::path& target) { return staged_name_for(with_folder(target), "new"); }
+
+void remove_empty_staging(const fs::path& target) noexcept {
+  ::rmdir((with_folder(target).parent_path() / kStagingDirName).c_str());
 }
 
-AtomicFileSet::~AtomicFileSet() { discard_temps(); }
+bool is_staging_path(std::string_view relative_path) noexcept {
+  std::size_t start = 0;
+  while (start <= relative_path.size()) {
+    const std::size_t slash = relative_path.find('/', start);
+    const std::string_view part =
+        relative_path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part == kStagingDirName) return true;
+    if (slash == std::string_view::npos) {
+      // Old-style temporaries of earlier versions and killed runs: NAME.tmp.PID[.N...]
+      const std::size_t at = part.find(".tmp.");
+      return at != std::string_view::npos && at + 5 < part.size() &&
+             part.find_first_not_of("0123456789.", at + 5) == std::string_view::npos;
+    }
+    start = slash + 1;
+  }
+  return false;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+  AtomicFileSet one;
+  one.add(path, std::string(content));
+  one.commit();
+}
+
+AtomicFileSet::~AtomicFileSet() {
+  roll_back();
+  clean_staging();
+}
 
 void AtomicFileSet::add(fs::path path, std::string content) {
-  pending_.push_back({std::move(path), std::move(content), {}});
+  pending_.push_back({with_folder(path), std::move(content), {}, {}, false});
 }
 
-void AtomicFileSet::discard_temps() noexcept {
-  for (Pending& p : pending_) {
-    if (!p.temp.empty()) ::unlink(p.temp.c_str());
-    p.temp.clear();
+void AtomicFileSet::roll_back() noexcept {
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    Pending& p = *it;
+    if (p.renamed) {
+      if (!p.backup.empty()) {
+        if (::rename(p.backup.c_str(), p.path.c_str()) == 0) p.backup.clear();
+      } else {
+        ::unlink(p.path.c_str());
+      }
+      p.renamed = false;
+    }
   }
+}
+
+void AtomicFileSet::clean_staging() noexcept {
+  for (Pending& p : pending_) {
+    if (!p.staged.empty()) ::unlink(p.staged.c_str());
+    if (!p.backup.empty()) ::unlink(p.backup.c_str());
+    p.staged.clear();
+    p.backup.clear();
+  }
+  // Removed only when empty: another writer may be staging beside us.
+  for (const Pending& p : pending_) remove_empty_staging(p.path);
 }
 
 void AtomicFileSet::commit() {
   try {
     for (Pending& p : pending_) {
+      std::error_code ec;
+      if (fs::is_directory(p.path, ec))
+        throw OutputError(p.path.string() + ": is a folder, not a file that can be written");
+    }
+    for (Pending& p : pending_) {
       ensure_parent(p.path);
-      p.temp = temp_name_for(p.path);
-      write_all(p.temp, p.content);
+      p.staged = staged_name_for(p.path, "new");
+      write_all(p.staged, p.content);
+      // The old content stays reachable until the whole set is in place.
+      if (::access(p.path.c_str(), F_OK) == 0) {
+        p.backup = staged_name_for(p.path, "old");
+        if (::link(p.path.c_str(), p.backup.c_str()) != 0) {
+          const int err = errno;
+          p.backup.clear();
+          throw OutputError(p.path.string() + ": cannot keep the old file while replacing it: " +
+                            std::strerror(err));
+        }
+      }
+    }
+    for (Pending& p : pending_) {
+      if (::rename(p.staged.c_str(), p.path.c_str()) != 0) {
+        const int err = errno;
+        throw OutputError(p.path.string() + ": cannot replace: " + std::strerror(err));
+      }
+      p.staged.clear();
+      p.renamed = true;
     }
   } catch (...) {
-    discard_temps();
+    roll_back();
+    clean_staging();
+    pending_.clear();
     throw;
   }
-  for (Pending& p : pending_) {
-    if (::rename(p.temp.c_str(), p.path.c_str()) != 0) {
-      const int err = errno;
-      discard_temps();
-      throw OutputError(p.path.string() + ": cannot replace: " + std::strerror(err));
-    }
-    p.temp.clear();
-  }
+  for (Pending& p : pending_) p.renamed = false;  // committed: nothing to roll back
+  clean_staging();
   pending_.clear();
 }
 

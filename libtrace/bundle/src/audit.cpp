@@ -34,6 +34,13 @@ struct Auditor {
 
   explicit Auditor(const AuditOptions& o) : opt(o), root(o.dir) {
     files = list_files(root.canonical);
+    // Debris of an interrupted write is reported once and checked no further.
+    for (const BundleFile& f : files) {
+      if (f.staging)
+        add(code::stray_staging, Severity::warning, f.path,
+            "left by an interrupted write (never sealed or verified); remove it");
+    }
+    std::erase_if(files, [](const BundleFile& f) { return f.staging; });
     for (const BundleFile& f : files) present[f.path] = &f;
   }
 

@@ -20,6 +20,7 @@
 #include "internal.hpp"
 #include "nbtrace/bundle/bundle.hpp"
 #include "nbtrace/base/error.hpp"
+#include "nbtrace/base/files.hpp"
 #include "nbtrace/bundle/sha256.hpp"
 
 namespace nbtrace::bundle {
@@ -394,6 +395,7 @@ std::vector<BundleFile> list_files(const fs::path& root_in) {
     const fs::directory_entry& e = *it;
     BundleFile f;
     f.path = e.path().lexically_relative(root).generic_string();
+    f.staging = is_staging_path(f.path);
     if (e.is_symlink(ec)) {
       f.symlink = true;
       const fs::path target = fs::weakly_canonical(e.path(), ec);
@@ -480,7 +482,8 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
     for (const VerifyItem& i : r.items) listed.push_back(i.entry.path);
     std::sort(listed.begin(), listed.end());
     for (const BundleFile& f : list_files(root.canonical)) {
-      if (f.path != manifest && !std::binary_search(listed.begin(), listed.end(), f.path)) r.unlisted.push_back(f.path);
+      if (f.path != manifest && !f.staging && !std::binary_search(listed.begin(), listed.end(), f.path))
+        r.unlisted.push_back(f.path);
     }
   }
   return r;

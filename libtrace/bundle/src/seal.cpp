@@ -58,12 +58,13 @@ SealResult seal_bundle(const SealOptions& opt) {
   }
   if (id.empty()) id = bundle_id_from_path(root.canonical).value_or("");
 
+  // Everything is checked and hashed before anything is written: a seal
+  // that refuses leaves the bundle as it was.
   const GitState git = opt.git ? *opt.git : git_state(fs::current_path());
-  write_file_atomic(root.canonical / kEnvName, environment_json(id, git));
-  write_file_atomic(root.canonical / kGitShaName, git_sha_text(git));
-
+  const std::map<std::string, std::string> written{{std::string(kEnvName), environment_json(id, git)},
+                                                   {std::string(kGitShaName), git_sha_text(git)}};
   std::vector<BundleFile> files = list_files(root.canonical);
-  std::erase_if(files, [&](const BundleFile& f) { return f.path == manifest; });
+  std::erase_if(files, [&](const BundleFile& f) { return f.path == manifest || f.staging || written.count(f.path); });
   for (const BundleFile& f : files) {
     if (f.escapes) {
       throw InputError((fs::path(opt.dir) / f.path).string() +
@@ -83,18 +84,22 @@ SealResult seal_bundle(const SealOptions& opt) {
   });
 
   SealResult r;
-  std::string content;
-  std::map<std::string, std::string> now;
+  std::map<std::string, std::string> now;  // path -> digest, in path order as the manifest lists them
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (!digests[i].ok) {
       throw InputError((fs::path(opt.dir) / files[i].path).string() + ": cannot hash: " +
                        (digests[i].error == EINVAL ? "not a regular file" : std::strerror(digests[i].error)));
     }
-    content += manifest_line(digests[i].hex, files[i].path);
     now[files[i].path] = digests[i].hex;
     r.bytes += digests[i].bytes;
   }
-  r.files = files.size();
+  for (const auto& [path, content] : written) {
+    now[path] = sha256_hex(content);
+    r.bytes += content.size();
+  }
+  r.files = now.size();
+  std::string content;
+  for (const auto& [path, hex] : now) content += manifest_line(hex, path);
 
   std::map<std::string, std::string> before;
   try {
@@ -111,8 +116,10 @@ SealResult seal_bundle(const SealOptions& opt) {
   for (const auto& [path, hex] : before) {
     if (!now.count(path)) r.removed.push_back(path);
   }
-  // Renamed into place last: a crash leaves the old manifest or this one.
-  write_file_atomic(root.canonical / manifest, content);
+  AtomicFileSet outputs;
+  for (const auto& [path, text] : written) outputs.add(root.canonical / path, text);
+  outputs.add(root.canonical / manifest, content);  // renamed last of the set
+  outputs.commit();
   return r;
 }
 

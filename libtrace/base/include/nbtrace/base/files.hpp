@@ -1,7 +1,7 @@
 #pragma once
-// Files: whole-file reads, atomic output (content goes to a temporary file
-// in the destination folder and is renamed over the target only when
-// complete, so a failure never leaves a half-written file), scratch folders.
+// Files: whole-file reads, all-or-nothing output (content is staged beside
+// its target and renamed over it only when complete, so a failure never
+// leaves a half-written file or half a set), scratch folders.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -9,13 +9,35 @@
 
 namespace nbtrace {
 
-/// Writes `content` to `path` atomically (temp file, fsync, rename).
-/// Creates missing parent folders. Throws OutputError on failure.
+/// Name of the staging folder that outputs are written into before they are
+/// renamed over their targets, one beside each target. A process killed
+/// mid-write leaves its debris there and nowhere else: bundle seal and
+/// verify skip it, audit reports it as stray.
+inline constexpr std::string_view kStagingDirName = ".nbstage";
+
+/// True when a relative path lies in a staging folder or names an old-style
+/// temporary output (`NAME.tmp.PID...`).
+bool is_staging_path(std::string_view relative_path) noexcept;
+
+/// A fresh path in the staging folder beside `target` (the folder is made
+/// when missing), for output that must be streamed before it is renamed
+/// over `target`. Throws OutputError.
+std::filesystem::path staging_path_for(const std::filesystem::path& target);
+/// Removes the staging folder beside `target` when it is empty.
+void remove_empty_staging(const std::filesystem::path& target) noexcept;
+
+/// Writes `content` to `path` atomically (staged, fsync, rename). Creates
+/// missing parent folders. Throws OutputError on failure, and then `path`
+/// is as it was.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
-/// Several outputs committed together: every file is written to a temporary
-/// first; commit() renames them all. If any write fails, nothing is renamed
-/// and the temporaries are removed.
+/// Several outputs committed as one: commit() writes every file into the
+/// staging folder beside its target, keeps a link to each target that
+/// already exists, then renames the new files over the targets. When any
+/// step fails every target is put back as it was (restored, or removed when
+/// it did not exist) and the staging debris is removed: the set lands whole
+/// or not at all. (Only a kill during the final renames, a few system calls,
+/// can leave a mix.)
 class AtomicFileSet {
  public:
   AtomicFileSet() = default;
@@ -24,17 +46,20 @@ class AtomicFileSet {
   ~AtomicFileSet();
 
   void add(std::filesystem::path path, std::string content);
-  /// Writes all temporaries, then renames them into place.
+  /// Stages everything, then renames it into place. Throws OutputError.
   void commit();
 
  private:
   struct Pending {
     std::filesystem::path path;
     std::string content;
-    std::filesystem::path temp;
+    std::filesystem::path staged;  ///< the new content, in the staging folder
+    std::filesystem::path backup;  ///< a link to the old target ("" when none)
+    bool renamed = false;
   };
   std::vector<Pending> pending_;
-  void discard_temps() noexcept;
+  void roll_back() noexcept;
+  void clean_staging() noexcept;
 };
 
 /// A whole file as bytes; throws InputError naming it when unreadable.

@@ -82,6 +82,9 @@ struct BundleFile {
   std::string path;       ///< relative, '/' separated
   bool symlink = false;
   bool escapes = false;   ///< a symlink resolving outside the bundle
+  /// Debris of an interrupted write (the staging folder, NAME.tmp.PID):
+  /// never sealed or verified; audit reports it (B015).
+  bool staging = false;
   std::uint64_t size = 0;
 };
 
@@ -222,7 +225,9 @@ struct SealResult {
   std::uint64_t bytes = 0;
   std::vector<std::string> added, changed, removed;  ///< against the previous manifest
 };
-/// Writes env.json, git_sha.txt, then sha256.txt (atomically, last).
+/// Checks and hashes every file first; then writes env.json, git_sha.txt and
+/// sha256.txt as one set. A seal that refuses (an entry escaping the
+/// bundle, an unreadable file) has changed nothing.
 SealResult seal_bundle(const SealOptions& opt);
 /// What `nbbundle seal` prints: "sealed DIR: N files, B bytes in sha256.txt"
 /// and the files added, changed and removed.
@@ -246,6 +251,7 @@ inline constexpr std::string_view unsafe_entry = "B011";
 inline constexpr std::string_view malformed_line = "B012";
 inline constexpr std::string_view commands_format = "B013";
 inline constexpr std::string_view manifest_format = "B014";
+inline constexpr std::string_view stray_staging = "B015";
 }  // namespace code
 
 enum class Severity { warning, error };
