@@ -60,12 +60,14 @@ TEST_CASE("diff: tolerance file with overrides and a waiver; aliases; field glob
   CHECK(nbtest::run_tool("nbtrace", {"diff", example("c_trace_s27_f488.log"), example("py_trace_s27_f488.log"),
                                      "--fields", "r_e_*", "--fields", "steps"})
             .exit_code == 0);
-  // Without the built-in alias, I_before_scaling has no counterpart.
+  // Without the built-in alias, I_before_scaling has no counterpart: nothing
+  // is compared, which is no agreement (exit 4).
   const auto no_alias = nbtest::run_tool(
       "nbtrace", {"diff", example("c_trace_s27_f488.log"), example("py_trace_s27_f488.log"), "--fields",
                   "I_before_scaling*", "--no-builtin-aliases", "--show-missing"});
-  CHECK(no_alias.exit_code == 0);
+  CHECK(no_alias.exit_code == 4);
   CHECK(no_alias.out.find("MISSING") != std::string::npos);
+  CHECK(no_alias.out.find("NOT COMPARED: 0 fields present on both sides, at least 1 needed") != std::string::npos);
   // A user alias.
   nbtest::write_file(dir / "a.log", "TRACE_C: energy 1\n");
   nbtest::write_file(dir / "b.log", "TRACE_PY: energy_keV 2\n");

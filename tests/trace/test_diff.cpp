@@ -1,4 +1,5 @@
 #include <cmath>
+#include <limits>
 
 #include "nbtrace/trace/diff.hpp"
 #include "test_support.hpp"
@@ -27,7 +28,18 @@ TEST_CASE("compare_values: statuses and the peer's near-zero cases") {
   CHECK(zr.status == Status::zero_ref_divergent);
   CHECK(std::isnan(zr.rel_delta));
   CHECK(compare_values(2.0, 3.0, 1e-6, 1.5).status == Status::pass);  // absolute floor
-  CHECK(compare_values(std::nan(""), 1.0, 1e-6).status == Status::critical);
+  // Non-finite values never agree by default; a policy may let identical ones pass.
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(compare_values(std::nan(""), 1.0, 1e-6).status == Status::non_finite);
+  CHECK(compare_values(1.0, -inf, 1e-6).status == Status::non_finite);
+  CHECK(compare_values(std::nan(""), std::nan(""), 1e-6).status == Status::non_finite);
+  CHECK(compare_values(inf, inf, 1e-6).status == Status::non_finite);
+  CHECK(compare_values(std::nan(""), std::nan(""), 1e-6, 0, true).status == Status::pass);
+  CHECK(compare_values(inf, inf, 1e-6, 0, true).status == Status::pass);
+  CHECK(compare_values(inf, -inf, 1e-6, 0, true).status == Status::non_finite);
+  CHECK(compare_values(std::nan(""), 1.0, 1e-6, 0, true).status == Status::non_finite);
+  CHECK(is_divergence(Status::non_finite));
+  CHECK(status_name(Status::non_finite) == "NON_FINITE");
   const auto v = compare_values(-2.0, -2.5, 1e-6);
   CHECK(v.abs_delta == -0.5);
   CHECK(v.rel_delta == doctest::Approx(0.25));  // (test-ref)/ref, signed

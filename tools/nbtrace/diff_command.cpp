@@ -35,7 +35,7 @@ struct DiffCommandOptions {
 };
 
 /// Prints the table, writes --json/--md. 0 when every common field agrees,
-/// 3 on a divergence.
+/// 3 on a divergence, 4 when too little was compared to agree.
 int run_diff(const DiffCommandOptions& opt) {
   using namespace nbtrace;
   DiffOptions d;
@@ -72,7 +72,12 @@ int run_diff(const DiffCommandOptions& opt) {
   }
   if (!opt.json_out.empty()) std::cout << "json: " << opt.json_out << "\n";
   if (!opt.md_out.empty()) std::cout << "markdown: " << opt.md_out << "\n";
-  return result.num_divergent ? exit_code::divergence : exit_code::ok;
+  switch (result.verdict()) {
+    case DiffVerdict::pass: return exit_code::ok;
+    case DiffVerdict::divergent: return exit_code::divergence;
+    case DiffVerdict::not_compared: return exit_code::check_failed;
+  }
+  return exit_code::failure;
 }
 
 }  // namespace

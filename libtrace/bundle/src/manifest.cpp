@@ -177,12 +177,9 @@ std::optional<ManifestEntry> parse_line(std::string_view s, int& one_space_mode)
   return e;
 }
 
-std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else out += fmt::format("\\x{:02x}", c);
-  }
+/// A malformed line as reports show it: escaped and cut to 120 characters.
+std::string shown_line(std::string_view s) {
+  const std::string out = printable(s);
   return out.size() > 120 ? out.substr(0, 117) + "..." : out;
 }
 
@@ -204,7 +201,7 @@ Manifest parse_manifest(std::string_view text) {
       e->line = line_no;
       m.entries.push_back(std::move(*e));
     } else {
-      m.malformed.push_back({line_no, printable(line)});
+      m.malformed.push_back({line_no, shown_line(line)});
     }
   }
   return m;

@@ -16,10 +16,20 @@ std::string_view status_name(Status s) {
     case Status::minor: return "MINOR";
     case Status::divergent: return "DIVERGENT";
     case Status::critical: return "CRITICAL";
+    case Status::non_finite: return "NON_FINITE";
     case Status::zero_ref_divergent: return "DIVERGENT_ZERO_REF";
     case Status::text_mismatch: return "TEXT_MISMATCH";
     case Status::shape_mismatch: return "SHAPE_MISMATCH";
     case Status::missing: return "MISSING";
+  }
+  return "?";
+}
+
+std::string_view verdict_name(DiffVerdict v) {
+  switch (v) {
+    case DiffVerdict::pass: return "PASS";
+    case DiffVerdict::divergent: return "DIVERGENT";
+    case DiffVerdict::not_compared: return "NOT_COMPARED";
   }
   return "?";
 }
@@ -29,6 +39,7 @@ bool is_divergence(Status s) {
     case Status::minor:
     case Status::divergent:
     case Status::critical:
+    case Status::non_finite:
     case Status::zero_ref_divergent:
     case Status::text_mismatch:
     case Status::shape_mismatch: return true;
@@ -48,7 +59,8 @@ int severity(Status s) {
     case Status::minor: return 3;
     case Status::divergent: return 4;
     case Status::zero_ref_divergent: return 5;
-    case Status::critical: return 6;
+    case Status::critical:
+    case Status::non_finite: return 6;
     case Status::text_mismatch:
     case Status::shape_mismatch: return 7;
   }
@@ -57,15 +69,16 @@ int severity(Status s) {
 
 }  // namespace
 
-NumericVerdict compare_values(double ref, double test, double rel_tol, double abs_floor) {
+NumericVerdict compare_values(double ref, double test, double rel_tol, double abs_floor, bool non_finite_equal) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  if (std::isnan(ref) || std::isnan(test)) {
-    if (std::isnan(ref) && std::isnan(test)) return {nan, nan, Status::pass};
-    return {nan, nan, Status::critical};
+  if (!std::isfinite(ref) || !std::isfinite(test)) {
+    // A NaN or an infinity on either side is no number to agree on, unless
+    // the policy lets identical non-finite values pass.
+    const bool same = (std::isnan(ref) && std::isnan(test)) || ref == test;
+    return {nan, nan, non_finite_equal && same ? Status::pass : Status::non_finite};
   }
-  if (ref == test) return {0.0, 0.0, Status::pass};  // also equal infinities and ±0
+  if (ref == test) return {0.0, 0.0, Status::pass};  // also ±0
   const double abs_delta = test - ref;
-  if (std::isinf(ref) || std::isinf(test)) return {abs_delta, nan, Status::critical};
   if (std::fabs(ref) < kNearZero) {
     if (std::fabs(test) < kNearZero) return {abs_delta, 0.0, Status::zero_match};
     if (std::fabs(abs_delta) <= abs_floor) return {abs_delta, nan, Status::pass};
@@ -181,6 +194,7 @@ class Differ {
     out.ref = ref_.trace;
     out.test = test_.trace;
     out.tolerance_rel = opt_.policy.rel;
+    out.min_compared = std::max<std::size_t>(1, opt_.policy.min_compared);
     waiver_used_.assign(opt_.policy.waivers.size(), false);
 
     const auto& ref_records = ref_.trace->records();
@@ -428,7 +442,7 @@ class Differ {
         if (i >= rv.size() || i >= tv.size()) {
           c.status = Status::shape_mismatch;
         } else {
-          const NumericVerdict v = compare_values(rv[i], tv[i], rel_tol, abs_floor);
+          const NumericVerdict v = compare_values(rv[i], tv[i], rel_tol, abs_floor, opt_.policy.non_finite_equal);
           c.rel_delta = v.rel_delta;
           c.status = v.status;
           const std::uint64_t u = ulp_distance(rv[i], tv[i]);
@@ -459,6 +473,7 @@ class Differ {
       for (std::uint32_t k = 0; k < f.num_components; ++k) {
         const ComponentResult& c = out.components[f.first_component + k];
         if (is_divergence(c.status)) ++out.num_divergent_components;
+        if (c.underlying == Status::non_finite) ++out.num_non_finite;
         if (c.status == Status::waived) waived = true;
       }
       if (waived) ++out.num_waived;
@@ -490,6 +505,8 @@ DiffResult diff_traces(const Trace& ref, const Trace& test, const DiffOptions& o
 void apply_policy_file(const PolicyFile& file, DiffOptions& options) {
   if (file.tolerance_rel) options.policy.rel = *file.tolerance_rel;
   if (file.abs_floor) options.policy.abs_floor = *file.abs_floor;
+  if (file.min_compared_fields) options.policy.min_compared = *file.min_compared_fields;
+  if (file.non_finite_equal) options.policy.non_finite_equal = *file.non_finite_equal;
   options.policy.overrides = file.overrides;
   options.policy.waivers = file.waivers;
   for (const auto& [from, to] : file.aliases) options.aliases.add(from, to);

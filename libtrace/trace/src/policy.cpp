@@ -88,6 +88,14 @@ PolicyFile parse_policy(std::string_view json_text, const std::string& origin) {
       p.tolerance_rel = number_at(value, key, origin);
     } else if (key == "abs_floor") {
       p.abs_floor = number_at(value, key, origin);
+    } else if (key == "min_compared_fields") {
+      if (!value.is_number_unsigned())
+        throw InputError(origin + ": min_compared_fields must be a whole number >= 0");
+      p.min_compared_fields = value.get<std::size_t>();
+    } else if (key == "non_finite") {
+      if (value == "divergent") p.non_finite_equal = false;
+      else if (value == "equal_passes") p.non_finite_equal = true;
+      else throw InputError(origin + ": non_finite must be \"divergent\" (the default) or \"equal_passes\"");
     } else if (key == "fields") {
       if (!value.is_object()) throw InputError(origin + ": 'fields' must map globs to {\"rel\", \"abs\"}");
       for (const auto& [glob, tol] : value.items()) {
@@ -145,7 +153,7 @@ PolicyFile parse_policy(std::string_view json_text, const std::string& origin) {
       }
     } else {
       throw InputError(origin + ": unknown key '" + key +
-                       "' (expected tolerance_rel, abs_floor, fields, waivers, aliases)");
+                       "' (expected tolerance_rel, abs_floor, min_compared_fields, non_finite, fields, waivers, aliases)");
     }
   }
   return p;

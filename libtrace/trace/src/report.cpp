@@ -15,6 +15,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json number_or_text(double v) { return std::isfinite(v) ? json(v) : json(format_double(v)); }
 
 /// Short human form of a value for tables.
 std::string short_value(double v) {
@@ -91,7 +92,17 @@ std::string upstream_text(const DiffResult& r) {
 }  // namespace
 
 std::string diff_summary_line(const DiffResult& r) {
-  std::string s = "compared " + std::to_string(r.num_compared) + " fields: " +
+  std::string s;
+  if (r.verdict() == DiffVerdict::not_compared) {
+    s += "NOT COMPARED: " + std::to_string(r.num_compared) + " field" + (r.num_compared == 1 ? "" : "s") +
+         " present on both sides, at least " + std::to_string(r.min_compared) +
+         " needed: this is no agreement (check the tags, the aliases, --fields)\n";
+  }
+  if (r.num_non_finite) {
+    s += "non-finite values: " + std::to_string(r.num_non_finite) + " component" + (r.num_non_finite == 1 ? "" : "s") +
+         " with NaN or inf on either side (NON_FINITE)\n";
+  }
+  s += "compared " + std::to_string(r.num_compared) + " fields: " +
                   std::to_string(r.num_compared - r.num_divergent - r.num_waived) + " agree, " +
                   std::to_string(r.num_divergent) + " diverge, " + std::to_string(r.num_waived) + " waived; " +
                   std::to_string(r.num_missing) + " on one side only (tolerance " + fmt::format("{:g}", r.tolerance_rel) +
@@ -117,6 +128,8 @@ std::string diff_to_json(const DiffResult& r) {
   doc["ref_tag"] = r.ref->tag();
   doc["test_tag"] = r.test->tag();
   doc["tolerance_rel"] = r.tolerance_rel;
+  doc["verdict"] = std::string(verdict_name(r.verdict()));
+  doc["min_compared"] = r.min_compared;
   if (r.first_divergence) {
     const FieldResult& f = r.fields[*r.first_divergence];
     doc["first_divergence"] = std::string(r.name(f));
@@ -142,6 +155,7 @@ std::string diff_to_json(const DiffResult& r) {
   doc["num_compared"] = r.num_compared;
   doc["num_missing"] = r.num_missing;
   doc["num_waived"] = r.num_waived;
+  doc["num_non_finite"] = r.num_non_finite;
   doc["unused_waivers"] = r.unused_waivers;
   json fields = json::array();
   for (const FieldResult& f : r.fields) {
@@ -162,8 +176,9 @@ std::string diff_to_json(const DiffResult& r) {
         e["ref"] = f.ref_record >= 0 ? json(value_text(r, f, true)) : json(nullptr);
         e["test"] = f.test_record >= 0 ? json(value_text(r, f, false)) : json(nullptr);
       } else {
-        e["ref"] = number_or_null(r.ref_value(c));
-        e["test"] = number_or_null(r.test_value(c));
+        // A value the side has is shown, non-finite ones as "nan"/"inf"/"-inf".
+        e["ref"] = f.ref_record >= 0 ? number_or_text(r.ref_value(c)) : json(nullptr);
+        e["test"] = f.test_record >= 0 ? number_or_text(r.test_value(c)) : json(nullptr);
       }
       e["abs_delta"] = number_or_null(r.abs_delta(c));
       e["rel_delta"] = number_or_null(c.rel_delta);
@@ -185,6 +200,12 @@ std::string diff_to_markdown(const DiffResult& r) {
   md += "# Trace diff: " + r.test->path() + " vs " + r.ref->path() + "\n\n";
   md += "- Reference: `" + r.ref->path() + "` (TRACE_" + r.ref->tag() + ")\n";
   md += "- Test: `" + r.test->path() + "` (TRACE_" + r.test->tag() + ")\n";
+  md += "- Verdict: **" + std::string(verdict_name(r.verdict())) + "**" +
+        (r.verdict() == DiffVerdict::not_compared
+             ? " (" + std::to_string(r.num_compared) + " fields on both sides, at least " + std::to_string(r.min_compared) +
+                   " needed)"
+             : std::string()) +
+        "\n";
   md += "- Tolerance: " + fmt::format("{:g}", r.tolerance_rel) + " relative\n";
   md += "- Fields compared: " + std::to_string(r.num_compared) + "; divergent: " + std::to_string(r.num_divergent) +
         "; waived: " + std::to_string(r.num_waived) + "; on one side only: " + std::to_string(r.num_missing) + "\n\n";

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -130,6 +131,20 @@ std::string_view tag_of_ident(std::string_view ident) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+/// Drops a UTF-8 byte-order mark at the start of a line (a file's first
+/// line, or a log appended to another); true when there was one.
+bool strip_bom(std::string_view& line) {
+  if (!line.starts_with(kUtf8Bom)) return false;
+  line.remove_prefix(kUtf8Bom.size());
+  return true;
+}
+
+}  // namespace
+
 std::string detect_tag(std::string_view text) {
   // The first 10,000 TRACE_ lines decide: enough for any real mix of tags,
   // and a 100 MB log is not scanned twice.
@@ -143,6 +158,7 @@ std::string detect_tag(std::string_view text) {
     const std::size_t eol = nl ? static_cast<std::size_t>(nl - text.data()) : text.size();
     std::string_view line = text.substr(pos, eol - pos);
     pos = eol + 1;
+    strip_bom(line);
     if (!line.starts_with(kPrefix)) continue;
     std::size_t k = kPrefix.size();
     while (k < line.size() && is_ident_char(line[k])) ++k;
@@ -179,6 +195,7 @@ class TraceParser {
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       pos = eol + 1;
       ++lineno;
+      if (strip_bom(line)) ++t_.stats_.byte_order_marks;
       parse_line(line, lineno);
     }
     t_.stats_.lines = lineno;
@@ -532,6 +549,11 @@ class TraceParser {
 
 void Trace::parse_into(Trace& t, const ParseOptions& options) {
   const std::string_view text = t.buffer_->view;
+  // A log saved as UTF-16 or UTF-32 reads as noise byte by byte: refuse it
+  // rather than report "no trace lines".
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF") || text.starts_with(std::string_view("\0\0\xFE\xFF", 4)))
+    throw InputError(t.path_ + ": the file is UTF-16 or UTF-32 text (it starts with that byte-order mark); "
+                     "convert it to UTF-8, e.g. iconv -f UTF-16 -t UTF-8");
   t.tag_ = options.tag.empty() ? detect_tag(text) : options.tag;
   if (!t.tag_.empty()) {
     t.records_.reserve(text.size() / 64);
@@ -557,6 +579,8 @@ Trace parse_trace(std::string text, std::string display_path, const ParseOptions
 }
 
 Trace load_trace(const std::string& path, const ParseOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a folder, not a trace log");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open trace log: " + std::strerror(errno));
   in.seekg(0, std::ios::end);

@@ -3,6 +3,7 @@
 // process exit code so scripts can tell a usage slip from a bad input file.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace nbtrace {
 
@@ -37,5 +38,10 @@ class OutputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// `text` safe to print on a terminal: control characters (below 0x20, and
+/// 0x7f) become \n, \r, \t or \xNN, so input echoed in a message cannot
+/// move the cursor, clear the screen or change colours. Other bytes pass.
+std::string printable(std::string_view text);
 
 }  // namespace nbtrace

@@ -1,6 +1,8 @@
 #pragma once
 // The one place tools turn exceptions into exit codes (see error.hpp).
 #include <exception>
+#include <filesystem>
+#include <new>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -11,22 +13,32 @@
 
 namespace nbtrace {
 
-/// Runs `body` (which returns an exit code) and maps exceptions:
-/// UsageError → 1, InputError → 5, anything else → 1, each as one line
-/// `<tool>: error: <message>` on stderr.
+/// Runs `body` (which returns an exit code) and maps exceptions to the exit
+/// codes of error.hpp, each as one line `<tool>: error: <message>` on stderr
+/// with control characters escaped: UsageError and OutputError → 1,
+/// InputError → 5; the library's own failures get a sentence, not their raw
+/// text: out of memory → 1, a file-system error → 1 naming the path.
 template <typename Body>
 int guarded_main(std::string_view tool, Body&& body) {
+  const auto fail = [&](int code, std::string_view message) {
+    std::cerr << tool << ": error: " << printable(message) << "\n";
+    return code;
+  };
   try {
     return body();
   } catch (const UsageError& e) {
-    std::cerr << tool << ": error: " << e.what() << "\n";
-    return exit_code::failure;
+    return fail(exit_code::failure, e.what());
   } catch (const InputError& e) {
-    std::cerr << tool << ": error: " << e.what() << "\n";
-    return exit_code::input;
+    return fail(exit_code::input, e.what());
+  } catch (const OutputError& e) {
+    return fail(exit_code::failure, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(exit_code::failure, "out of memory (the input asks for more than this machine can give)");
+  } catch (const std::filesystem::filesystem_error& e) {
+    const std::string path = e.path1().empty() ? std::string() : e.path1().string() + ": ";
+    return fail(exit_code::failure, path + e.code().message());
   } catch (const std::exception& e) {
-    std::cerr << tool << ": error: " << e.what() << "\n";
-    return exit_code::failure;
+    return fail(exit_code::failure, std::string("unexpected failure (please report it): ") + e.what());
   }
 }
 

@@ -20,7 +20,8 @@ enum class Status : std::uint8_t {
   waived,              ///< matched a waiver (the underlying status is kept)
   minor,               ///< |rel Δ| < 1e-4
   divergent,           ///< |rel Δ| < 1e-2
-  critical,            ///< anything larger, or one NaN
+  critical,            ///< anything larger
+  non_finite,          ///< NaN or ±inf on either side (a policy may let identical ones pass)
   zero_ref_divergent,  ///< |ref| < 1e-30 but |test| is not: no relative Δ
   text_mismatch,       ///< text values (or component keys) differ
   shape_mismatch,      ///< a component present on one side only
@@ -28,8 +29,8 @@ enum class Status : std::uint8_t {
 };
 
 /// Stable names used in JSON and tables: PASS, MATCH_ZERO, WAIVED, MINOR,
-/// DIVERGENT, CRITICAL, DIVERGENT_ZERO_REF, TEXT_MISMATCH, SHAPE_MISMATCH,
-/// MISSING.
+/// DIVERGENT, CRITICAL, NON_FINITE, DIVERGENT_ZERO_REF, TEXT_MISMATCH,
+/// SHAPE_MISMATCH, MISSING.
 std::string_view status_name(Status s);
 /// True for the statuses that make a comparison fail (not WAIVED, not MISSING).
 bool is_divergence(Status s);
@@ -44,7 +45,8 @@ struct NumericVerdict {
   double rel_delta;  ///< NaN when undefined (zero reference)
   Status status;
 };
-NumericVerdict compare_values(double ref, double test, double rel_tol, double abs_floor = 0);
+NumericVerdict compare_values(double ref, double test, double rel_tol, double abs_floor = 0,
+                              bool non_finite_equal = false);
 
 /// One compared component. Kept small (a 100 MB trace has millions); the
 /// values, absolute delta and ULP distance come from DiffResult accessors.
@@ -82,6 +84,13 @@ struct DiffOptions {
 /// are added to theirs.
 void apply_policy_file(const PolicyFile& file, DiffOptions& options);
 
+/// What a diff says as a whole. NOT_COMPARED: fewer fields present on both
+/// sides than the policy's minimum (at least one): too little was compared
+/// to call it agreement.
+enum class DiffVerdict : std::uint8_t { pass, divergent, not_compared };
+/// PASS, DIVERGENT, NOT_COMPARED.
+std::string_view verdict_name(DiffVerdict v);
+
 struct DiffResult {
   NameTable names;  ///< resolved field names (qualified with their channel)
   const Trace* ref = nullptr;
@@ -96,7 +105,14 @@ struct DiffResult {
   std::size_t num_missing = 0;   ///< fields present on one side only
   std::size_t num_waived = 0;    ///< fields under a waiver
   std::size_t num_compared = 0;  ///< fields present on both sides
+  std::size_t num_non_finite = 0;  ///< components with NaN or ±inf on either side (not passed by the policy)
+  std::size_t min_compared = 1;  ///< the policy's minimum of compared fields (at least 1)
   std::vector<std::string> unused_waivers;  ///< waivers that matched nothing divergent
+
+  DiffVerdict verdict() const {
+    if (num_compared < min_compared) return DiffVerdict::not_compared;
+    return num_divergent ? DiffVerdict::divergent : DiffVerdict::pass;
+  }
 
   /// Resolved name of a field, e.g. "PHI.F_latt".
   std::string_view name(const FieldResult& f) const { return names[f.name_id]; }

@@ -1,6 +1,7 @@
 #pragma once
 // What counts as agreement: tolerances (global, absolute floor, per field),
 // named waivers for expected divergences, and field-name aliases.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,12 @@ struct TolerancePolicy {
   /// Per-field overrides, glob → tolerance; the last matching entry wins.
   std::vector<std::pair<std::string, FieldTolerance>> overrides;
   std::vector<Waiver> waivers;
+  /// Fewer fields present on both sides than this is no agreement: the diff
+  /// has compared too little to say anything (verdict NOT_COMPARED).
+  std::size_t min_compared = 1;
+  /// NaN against NaN, or an infinity against the same infinity, passes when
+  /// set; otherwise every non-finite value is a divergence (NON_FINITE).
+  bool non_finite_equal = false;
 
   /// Tolerance that applies to `name`.
   std::pair<double, double> tolerance_for(std::string_view name) const;
@@ -63,6 +70,8 @@ class AliasTable {
 struct PolicyFile {
   std::optional<double> tolerance_rel;
   std::optional<double> abs_floor;
+  std::optional<std::size_t> min_compared_fields;
+  std::optional<bool> non_finite_equal;  ///< "non_finite": "equal_passes" (true) or "divergent" (false)
   std::vector<std::pair<std::string, FieldTolerance>> overrides;
   std::vector<Waiver> waivers;
   std::vector<std::pair<std::string, std::string>> aliases;
