@@ -179,7 +179,7 @@ TEST_CASE("nbbundle verify and audit on tampered bundles: verdict lines and exit
   };
   const auto audit_codes = [&] {
     const auto r = nbtest::run_tool("nbbundle", {"audit", b.string(), "--json", "-"});
-    const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    const auto j = nlohmann::json::parse(r.out);  // stdout is the JSON alone
     std::string codes;
     for (const auto& f : j["findings"]) codes += f["code"].get<std::string>() + " ";
     return std::make_pair(r.exit_code, codes);

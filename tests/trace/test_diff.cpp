@@ -1,6 +1,7 @@
 #include <cmath>
 #include <limits>
 
+#include "nbtrace/base/error.hpp"
 #include "nbtrace/trace/diff.hpp"
 #include "test_support.hpp"
 
@@ -157,4 +158,41 @@ TEST_CASE("--fields globs restrict the comparison") {
   const DiffResult r = diff_traces(ref, test, opt);
   CHECK(r.fields.size() == 1);
   CHECK(r.num_divergent == 0);
+}
+
+TEST_CASE("verdicts: nothing in common, too few fields, non-finite values") {
+  const Trace ref = parse_trace("TRACE_C: alpha 1\nTRACE_C: beta 2\nTRACE_C: gamma nan\n", "c.log");
+  SUBCASE("no field in common is NOT_COMPARED, not PASS") {
+    const Trace other = parse_trace("TRACE_PY: delta 1\n", "py.log");
+    const DiffResult r = diff_traces(ref, other, {});
+    CHECK(r.num_compared == 0);
+    CHECK(r.num_divergent == 0);
+    CHECK(r.verdict() == DiffVerdict::not_compared);
+    CHECK(verdict_name(r.verdict()) == "NOT_COMPARED");
+  }
+  SUBCASE("fewer compared fields than the policy's minimum") {
+    const Trace two = parse_trace("TRACE_PY: alpha 1\nTRACE_PY: beta 2\n", "py.log");
+    DiffOptions o;
+    o.policy.min_compared = 3;
+    const DiffResult r = diff_traces(ref, two, o);
+    CHECK(r.num_compared == 2);
+    CHECK(r.num_divergent == 0);
+    CHECK(r.verdict() == DiffVerdict::not_compared);
+    o.policy.min_compared = 2;
+    CHECK(diff_traces(ref, two, o).verdict() == DiffVerdict::pass);
+  }
+  SUBCASE("NaN on both sides diverges unless the policy lets identical non-finite values pass") {
+    const Trace same = parse_trace("TRACE_PY: alpha 1\nTRACE_PY: beta 2\nTRACE_PY: gamma nan\n", "py.log");
+    const DiffResult strict = diff_traces(ref, same, {});
+    CHECK(strict.verdict() == DiffVerdict::divergent);
+    CHECK(strict.num_non_finite == 1);
+    CHECK(field(strict, "gamma").status == Status::non_finite);
+    DiffOptions lenient;
+    lenient.policy.non_finite_equal = true;
+    const DiffResult r = diff_traces(ref, same, lenient);
+    CHECK(r.verdict() == DiffVerdict::pass);
+    CHECK(r.num_non_finite == 0);
+  }
+  CHECK(diff_verdict_from_name("DIVERGENT") == DiffVerdict::divergent);
+  CHECK_THROWS_AS(diff_verdict_from_name("MAYBE"), InputError);
 }

@@ -171,3 +171,23 @@ TEST_CASE("CRLF line ends and a missing final newline") {
 TEST_CASE("load_trace reports an unreadable file as InputError") {
   CHECK_THROWS_AS(load_trace("/nonexistent/trace.log"), InputError);
 }
+
+TEST_CASE("encoding noise: a UTF-8 BOM is removed and counted; UTF-16, NUL bytes and folders are refused") {
+  // The BOM sits before the first record: without stripping it, that record
+  // would be one unknown tag and silently lost.
+  const Trace bom = parse_trace("\xEF\xBB\xBFTRACE_C: first 1\nTRACE_C: second 2\n", "bom.log");
+  CHECK(bom.tag() == "C");
+  CHECK(vals(bom, "first") == std::vector<double>{1});
+  CHECK(bom.records().size() == 2);
+  CHECK(bom.stats().byte_order_marks == 1);
+  CHECK(bom.stats().malformed_lines == 0);
+  const Trace plain = parse_trace("TRACE_C: first 1\n", "plain.log");
+  CHECK(plain.stats().byte_order_marks == 0);
+
+  CHECK_THROWS_WITH_AS(parse_trace(std::string("\xFF\xFET\0R\0", 6), "u16.log"),
+                       doctest::Contains("u16.log: the file is UTF-16 or UTF-32 text"), InputError);
+  CHECK_THROWS_WITH_AS(parse_trace(std::string("T\0R\0A\0C\0E\0_\0C\0:\0 \0x\0 \0001\0\n\0", 30), "nobom.log"),
+                       doctest::Contains("nobom.log: the file holds NUL bytes"), InputError);
+  nbtest::TempDir dir;
+  CHECK_THROWS_WITH_AS(load_trace(dir.path().string()), doctest::Contains("is a folder, not a trace log"), InputError);
+}

@@ -53,3 +53,16 @@ TEST_CASE("glob_match and alias specs") {
   CHECK_THROWS_AS(t.add_spec("nonsense"), UsageError);
   CHECK_THROWS_AS(t.add_spec("=b"), UsageError);
 }
+
+TEST_CASE("policy file: min_compared_fields and non_finite reach the diff options") {
+  const PolicyFile p = parse_policy(R"({"min_compared_fields": 3, "non_finite": "equal_passes"})", "p.json");
+  CHECK(*p.min_compared_fields == 3);
+  CHECK(*p.non_finite_equal);
+  const PolicyFile strict = parse_policy(R"({"non_finite": "divergent"})", "p.json");
+  CHECK_FALSE(*strict.non_finite_equal);
+  CHECK_FALSE(strict.min_compared_fields.has_value());
+  CHECK_THROWS_WITH_AS(parse_policy(R"({"non_finite": "ignore"})", "p.json"), doctest::Contains("non_finite"),
+                       InputError);
+  CHECK_THROWS_AS(parse_policy(R"({"min_compared_fields": -1})", "p.json"), InputError);
+  CHECK_THROWS_AS(parse_policy(R"({"min_compared_fields": 0})", "p.json"), InputError);
+}

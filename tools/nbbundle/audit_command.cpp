@@ -17,7 +17,8 @@ struct AuditCommandOptions {
 /// Prints the findings; 0, or 4 when any has error severity.
 int run_audit(const AuditCommandOptions& opt) {
   namespace bundle = nbtrace::bundle;
-  std::ostream& out = std::cout;
+  // With --json - stdout is the JSON document alone; the lines go to stderr.
+  std::ostream& out = opt.json_out == "-" ? std::cerr : std::cout;
   const bundle::AuditResult r = bundle::audit_bundle(opt.audit);
   for (const bundle::Finding& f : r.findings) {
     out << f.code << " " << bundle::severity_name(f.severity) << (f.severity == bundle::Severity::error ? "   " : " ")
@@ -27,7 +28,7 @@ int run_audit(const AuditCommandOptions& opt) {
   out << "audit " << opt.audit.dir << " (" << r.kind << " bundle): ";
   if (r.findings.empty()) out << "clean\n";
   else out << errors << (errors == 1 ? " error, " : " errors, ") << warnings << (warnings == 1 ? " warning\n" : " warnings\n");
-  if (opt.json_out == "-") out << bundle::findings_json(r);
+  if (opt.json_out == "-") std::cout << bundle::findings_json(r);
   else if (!opt.json_out.empty()) nbtrace::write_file_atomic(opt.json_out, bundle::findings_json(r));
   return errors ? nbtrace::exit_code::check_failed : nbtrace::exit_code::ok;
 }
@@ -38,10 +39,10 @@ std::function<int()> setup_audit(CLI::App& app) {
   auto opt = std::make_shared<AuditCommandOptions>();
   CLI::App* cmd = app.add_subcommand(
       "audit",
-      "Everything verify checks plus bundle faults (codes B001-B014, docs/bundles.md). Exit 0 clean (warnings "
+      "Everything verify checks plus bundle faults (codes B001-B015, docs/bundles.md). Exit 0 clean (warnings "
       "allowed), 4 when a finding has error severity.");
   cmd->add_option("DIR", opt->audit.dir, "bundle folder")->required();
-  cmd->add_option("--json", opt->json_out, "also write the findings as JSON to OUT ('-': stdout)")->type_name("OUT");
+  cmd->add_option("--json", opt->json_out, "also write the findings as JSON to OUT ('-': stdout, the lines then go to stderr)")->type_name("OUT");
   cmd->add_option("--manifest", opt->audit.manifest, "manifest file inside the bundle")
       ->type_name("NAME")
       ->default_val("sha256.txt");

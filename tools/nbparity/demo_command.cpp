@@ -209,7 +209,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
       const DiffResult& d = r->evidence->diff;
       const std::string first = r->first_divergence_label.value_or("none");
       const bool carryover = only_carryover(d);
-      if (cmp.key == "cparity" && r->num_divergent != 0) ok = false;
+      if (cmp.key == "cparity" && !r->pass()) ok = false;
       if (cmp.key == "spec" && (!carryover || !r->first_divergence)) ok = false;
       trace_results.push_back({{"pixel", {p.slow, p.fast}},
                                {"test", cmp.label},

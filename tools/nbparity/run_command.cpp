@@ -1,5 +1,6 @@
 // nbparity run: two programs with the same arguments through the parity
 // engine, kept as one sealed bundle; progress and the verdict on stdout.
+#include <climits>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "nbtrace/base/numbers.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/parity/parity.hpp"
 
@@ -28,8 +30,11 @@ int run_command(RunCommandOptions& o) {
   if (!o.roi.empty()) opt.roi = nbtrace::image::Roi{o.roi[0], o.roi[1], o.roi[2], o.roi[3]};
   for (const std::string& p : o.pixels) {
     const auto comma = p.find(',');
-    if (comma == std::string::npos) throw nbtrace::UsageError("--pixels " + p + ": expected SLOW,FAST");
-    opt.pixels.push_back({std::stoi(p.substr(0, comma)), std::stoi(p.substr(comma + 1))});
+    const auto slow = comma == std::string::npos ? std::nullopt : nbtrace::parse_integer(std::string_view(p).substr(0, comma));
+    const auto fast = comma == std::string::npos ? std::nullopt : nbtrace::parse_integer(std::string_view(p).substr(comma + 1));
+    if (!slow || !fast || *slow < 0 || *fast < 0 || *slow > INT_MAX || *fast > INT_MAX)
+      throw nbtrace::UsageError("--pixels " + nbtrace::printable(p) + ": expected SLOW,FAST (two whole numbers, 0 or more)");
+    opt.pixels.push_back({static_cast<int>(*slow), static_cast<int>(*fast)});
   }
   std::ostream& out = std::cout;
   nbtrace::ParityObserver progress;
@@ -43,8 +48,9 @@ int run_command(RunCommandOptions& o) {
                        shown(m.sum_ratio, "n/a"));
   };
   progress.pixel_done = [&](const nbtrace::PixelResult& p) {
-    out << fmt::format("pixel ({}, {}): {} fields, {} divergent{}\n", p.pixel.slow, p.pixel.fast, p.num_compared,
-                       p.num_divergent, p.first_divergence ? ", first " + *p.first_divergence : "");
+    out << fmt::format("pixel ({}, {}): {} fields, {} divergent{}{}\n", p.pixel.slow, p.pixel.fast, p.num_compared,
+                       p.num_divergent, p.first_divergence ? ", first " + *p.first_divergence : "",
+                       p.trace_verdict == nbtrace::DiffVerdict::not_compared ? " (NOT COMPARED)" : "");
   };
   const nbtrace::ParityBundle b = nbtrace::run_parity(opt, progress, std::cerr);
   out << "bundle: " << b.dir.string() << " (sealed; verdict " << nbtrace::verdict_name(b.result.verdict) << ")\n";

@@ -91,7 +91,7 @@ std::function<int()> setup_diff(CLI::App& app) {
   cmd->add_option("--tolerance", opt->tolerance_rel, "relative tolerance for PASS (default 1e-6)");
   cmd->add_option("--abs-floor", opt->abs_floor, "absolute difference that always passes (default 0: off)");
   cmd->add_option("--tolerances", opt->tolerances_file,
-                  "JSON policy: tolerance_rel, abs_floor, per-field overrides, waivers, aliases");
+                  "JSON policy: tolerance_rel, abs_floor, min_compared_fields, non_finite, per-field overrides, waivers, aliases");
   cmd->add_option("--alias", opt->aliases, "map a field name: test_name=reference_name (repeatable)");
   cmd->add_flag("--no-builtin-aliases", opt->no_builtin_aliases, "do not apply the built-in alias table");
   cmd->add_option("--fields", opt->field_globs, "compare only fields matching these globs (repeatable)");

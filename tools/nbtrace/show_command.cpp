@@ -66,14 +66,17 @@ int run_show(const ShowCommandOptions& opt) {
     }
   }
   const ParseStats& s = t.stats();
-  err << t.path() << ": tag " << (t.tag().empty() ? "(none)" : "TRACE_" + t.tag()) << ", " << s.lines << " lines, "
+  const std::string shown_path = nbtrace::printable(t.path());
+  err << shown_path << ": tag " << (t.tag().empty() ? "(none)" : "TRACE_" + t.tag()) << ", " << s.lines << " lines, "
       << s.trace_lines << " trace lines, " << s.records << " records, " << s.skipped_lines << " skipped, "
       << s.foreign_lines << " other-tag, " << s.config_lines << " TRACE_CONFIG, " << s.malformed_lines
-      << " malformed\n";
+      << " malformed";
+  if (s.byte_order_marks) err << ", " << s.byte_order_marks << " UTF-8 byte-order mark(s) removed";
+  err << "\n";
   for (const TracedPixel& p : t.pixels()) err << "traced pixel: slow " << p.slow << ", fast " << p.fast << "\n";
-  for (const Diagnostic& d : t.diagnostics()) err << t.path() << ":" << d.line << ": " << d.reason << "\n";
+  for (const Diagnostic& d : t.diagnostics()) err << shown_path << ":" << d.line << ": " << d.reason << "\n";
   if (t.tag().empty()) {
-    err << t.path() << ": no TRACE_<tag> lines found\n";
+    err << shown_path << ": no TRACE_<tag> lines found\n";
     return exit_code::input;
   }
   return t.diagnostics().empty() ? exit_code::ok : exit_code::input;

@@ -14,6 +14,14 @@
 
 namespace nbtrace {
 
+std::optional<long long> parse_integer(std::string_view token) noexcept {
+  long long value = 0;
+  const char* last = token.data() + token.size();
+  const auto [ptr, ec] = std::from_chars(token.data(), last, value);
+  if (token.empty() || ec != std::errc() || ptr != last) return std::nullopt;
+  return value;
+}
+
 std::optional<double> parse_double(std::string_view token) noexcept {
   if (token.empty()) return std::nullopt;
   if (token.front() == '+') {

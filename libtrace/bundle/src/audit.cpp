@@ -56,7 +56,7 @@ struct Auditor {
   /// Reads a bundle file for a content check; nullopt when absent or unsafe.
   std::optional<std::string> read(const std::string& path) const {
     const BundleFile* f = find(path);
-    if (!f || f->escapes) return std::nullopt;
+    if (!f || f->unfollowable()) return std::nullopt;
     try {
       return read_beneath(root.fd, path, kTextLimit);
     } catch (const InputError&) {
@@ -121,7 +121,7 @@ void Auditor::check_manifest() {
   for (const std::string& path : v.unlisted) {
     const BundleFile* f = find(path);
     add(code::not_covered, Severity::error, path,
-        "not covered by " + manifest + (f && f->escapes ? " (a symlink pointing outside the bundle)" : ""));
+        "not covered by " + manifest + (f && f->unfollowable() ? " (" + std::string(f->link_problem()) + ")" : ""));
   }
 }
 
@@ -156,7 +156,7 @@ void Auditor::check_text_files(const std::optional<std::string>& folder_id) {
   std::set<std::string> top_names;
   for (const BundleFile& f : files) top_names.insert(f.path.substr(0, f.path.find('/')));
   for (const BundleFile& f : files) {
-    if (f.escapes || f.path == opt.manifest || !is_text_kind(f.path)) continue;
+    if (f.unfollowable() || f.path == opt.manifest || !is_text_kind(f.path)) continue;
     const std::optional<std::string> text = read(f.path);
     if (!text) continue;
     std::size_t line_no = 0, reported = 0, more = 0;
@@ -295,7 +295,7 @@ void Auditor::check_kind_and_metrics() {
   // names in run_metadata.json win when several logs qualify.
   std::vector<TraceFile> traces;
   for (const BundleFile& f : files) {
-    if (f.escapes || f.path == std::string(kCommandsName) || f.path == opt.manifest) continue;
+    if (f.unfollowable() || f.path == std::string(kCommandsName) || f.path == opt.manifest) continue;
     const std::string ext = fs::path(f.path).extension().string();
     if (ext != ".log" && ext != ".txt") continue;
     auto text = read(f.path);

@@ -1,4 +1,5 @@
 // commands.txt: its format, parsing and appending; making a folder a bundle.
+#include <charconv>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -80,7 +81,10 @@ std::string decode_value(std::string_view v) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i] == '%' && i + 2 < v.size() && std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+      // Two hex digits (checked above): cannot fail.
+      unsigned byte = 0;
+      std::from_chars(v.data() + i + 1, v.data() + i + 3, byte, 16);
+      out += static_cast<char>(byte);
       i += 2;
     } else {
       out += v[i];

@@ -250,6 +250,7 @@ EntrySafety classify_entry(const fs::path& root, std::string_view path) {
   }
   std::error_code ec;
   const fs::path resolved = fs::weakly_canonical(root / fs::path(std::string(path)), ec);
+  if (ec == std::errc::too_many_symbolic_link_levels) return EntrySafety::symlink_loop;
   if (ec || !is_within(root, resolved)) return EntrySafety::symlink_escape;
   return EntrySafety::safe;
 }
@@ -261,6 +262,7 @@ std::string_view safety_reason(EntrySafety s) noexcept {
     case EntrySafety::dotdot: return "'..' leaves the bundle";
     case EntrySafety::empty: return "empty name";
     case EntrySafety::symlink_escape: return "symlink pointing outside the bundle";
+    case EntrySafety::symlink_loop: return "symlink loop";
   }
   return "?";
 }
@@ -396,10 +398,11 @@ std::vector<BundleFile> list_files(const fs::path& root_in) {
     if (e.is_symlink(ec)) {
       f.symlink = true;
       const fs::path target = fs::weakly_canonical(e.path(), ec);
-      f.escapes = ec || !is_within(root, target);
+      f.loops = ec == std::errc::too_many_symbolic_link_levels;
+      f.escapes = !f.loops && (ec || !is_within(root, target));
       // A link to a folder inside the bundle is not a file; its files are
       // listed under their real path.
-      if (!f.escapes && fs::is_directory(target, ec)) continue;
+      if (!f.unfollowable() && fs::is_directory(target, ec)) continue;
     } else if (e.is_directory(ec)) {
       continue;
     } else {
@@ -436,7 +439,8 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
   const std::string manifest(manifest_name);
   const std::string shown = (dir / manifest).string();
   const EntrySafety safety = classify_entry(root.canonical, manifest);
-  if (safety == EntrySafety::symlink_escape) throw InputError(shown + ": symlink pointing outside the bundle; refused");
+  if (safety == EntrySafety::symlink_escape || safety == EntrySafety::symlink_loop)
+    throw InputError(shown + ": " + std::string(safety_reason(safety)) + "; refused");
   if (safety != EntrySafety::safe) throw UsageError("--manifest " + manifest + ": must name a file inside the bundle");
   Manifest m = parse_manifest(read_beneath(root.fd, manifest, std::uint64_t{1} << 30, shown));
 
@@ -463,8 +467,9 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
       if (d.error == ENOENT || d.error == ENOTDIR) {
         item.verdict = Verdict::missing;
       } else if (d.error == EXDEV || d.error == ELOOP) {
+        // RESOLVE_BENEATH says EXDEV for a way out and ELOOP for a loop.
         item.verdict = Verdict::refused;
-        item.detail = std::string(safety_reason(EntrySafety::symlink_escape));
+        item.detail = std::string(safety_reason(d.error == ELOOP ? EntrySafety::symlink_loop : EntrySafety::symlink_escape));
       } else {
         item.verdict = Verdict::failed;
         item.detail = d.error == EINVAL ? "not a regular file" : std::strerror(d.error);

@@ -66,9 +66,9 @@ SealResult seal_bundle(const SealOptions& opt) {
   std::vector<BundleFile> files = list_files(root.canonical);
   std::erase_if(files, [&](const BundleFile& f) { return f.path == manifest || f.staging || written.count(f.path); });
   for (const BundleFile& f : files) {
-    if (f.escapes) {
-      throw InputError((fs::path(opt.dir) / f.path).string() +
-                       ": symlink pointing outside the bundle; copy the file in instead before sealing");
+    if (f.unfollowable()) {
+      throw InputError((fs::path(opt.dir) / f.path).string() + ": " + std::string(f.link_problem()) +
+                       "; copy the file in instead before sealing");
     }
   }
   const std::map<std::string, std::string> sealed =

@@ -169,6 +169,7 @@ JobOutcome run_parity_job(const BatchJob& job, const fs::path& dir, const JobCon
     }
     if (s.divergent_pixels)
       out.error += fmt::format(" ({} traced pixel(s) diverge, first at {})", s.divergent_pixels, s.first_divergence.value_or(""));
+    if (r.verdict == Verdict::not_compared) out.error += " (too little compared to call it agreement)";
   }
   out.metrics = s;
   return out;

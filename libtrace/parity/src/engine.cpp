@@ -75,8 +75,15 @@ class Engine {
     }
     trace_step(pixels);
     if (!result_.failures.empty()) return finish(Verdict::program_failed);
+    // Nothing compared is no agreement: neither an image nor a pixel, or a
+    // pixel whose traces have too little in common.
+    const bool too_little = (!result_.images && result_.pixels.empty()) ||
+                            std::any_of(result_.pixels.begin(), result_.pixels.end(), [](const PixelResult& p) {
+                              return p.trace_verdict == DiffVerdict::not_compared;
+                            });
     const bool traces_agree = std::all_of(result_.pixels.begin(), result_.pixels.end(), [](const PixelResult& p) { return p.pass(); });
     const bool images_agree = !result_.images || result_.images->pass();
+    if (traces_agree && images_agree && too_little) return finish(Verdict::not_compared);
     return finish(traces_agree && images_agree ? Verdict::pass : Verdict::divergent);
   }
 
@@ -256,6 +263,8 @@ class Engine {
       r.num_compared = d.num_compared;
       r.num_divergent = d.num_divergent;
       r.num_waived = d.num_waived;
+      r.num_non_finite = d.num_non_finite;
+      r.trace_verdict = d.verdict();
       r.tolerance_rel = d.tolerance_rel;
       if (plan_.keep_evidence) r.evidence = std::move(evidence);
       if (observer_.pixel_done) observer_.pixel_done(r);
@@ -287,6 +296,7 @@ std::string_view verdict_name(Verdict v) {
     case Verdict::divergent: return "DIVERGENT";
     case Verdict::program_failed: return "RUNNER_FAILED";
     case Verdict::shape_mismatch: return "SHAPE_MISMATCH";
+    case Verdict::not_compared: return "NOT_COMPARED";
   }
   return "UNKNOWN";
 }
@@ -297,6 +307,7 @@ int exit_code_of(Verdict v) {
     case Verdict::divergent: return exit_code::divergence;
     case Verdict::program_failed: return exit_code::program_failed;
     case Verdict::shape_mismatch: return exit_code::check_failed;
+    case Verdict::not_compared: return exit_code::check_failed;
   }
   return exit_code::failure;
 }

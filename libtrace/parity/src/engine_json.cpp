@@ -84,6 +84,8 @@ void to_json(json& j, const PixelResult& p) {
            {"num_compared", p.num_compared},
            {"num_divergent", p.num_divergent},
            {"num_waived", p.num_waived},
+           {"num_non_finite", p.num_non_finite},
+           {"trace_verdict", std::string(verdict_name(p.trace_verdict))},
            {"tolerance_rel", p.tolerance_rel}};
 }
 
@@ -97,6 +99,8 @@ void from_json(const json& j, PixelResult& p) {
   j.at("num_compared").get_to(p.num_compared);
   j.at("num_divergent").get_to(p.num_divergent);
   j.at("num_waived").get_to(p.num_waived);
+  j.at("num_non_finite").get_to(p.num_non_finite);
+  p.trace_verdict = diff_verdict_from_name(j.at("trace_verdict").get<std::string>());
   j.at("tolerance_rel").get_to(p.tolerance_rel);
 }
 

@@ -190,6 +190,7 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& opt) {
       if (r.first_divergence.empty()) r.first_divergence = px.first_divergence.value_or("");
     }
     if (r.traces_divergent) r.failed_checks.push_back("traces");
+    if (p.verdict == Verdict::not_compared) r.failed_checks.push_back("not_compared");
     if (!p.failures.empty()) r.error = p.failures.front().message();
     r.pass = r.error.empty() && r.failed_checks.empty();
   } catch (const std::exception& e) {

@@ -90,7 +90,8 @@ json metrics_document(const ParityResult& r, const RunContext& c) {
                       {"num_divergent", p.num_divergent},
                       {"num_compared", p.num_compared},
                       {"num_waived", p.num_waived},
-                      {"status", p.pass() ? "PASS" : "DIVERGENT"}});
+                      {"num_non_finite", p.num_non_finite},
+                      {"status", std::string(verdict_name(p.trace_verdict))}});
   }
   m["pixels"] = pixels;
   if (!r.failures.empty()) {
@@ -121,7 +122,7 @@ std::string summary_markdown(const ParityResult& r, const RunContext& c) {
     md += "| Pixel (slow, fast) | Fields compared | Divergent | First divergence | Status |\n|---|---|---|---|---|\n";
     for (const PixelResult& p : r.pixels) {
       md += fmt::format("| ({}, {}) | {} | {} | {} | {} |\n", p.pixel.slow, p.pixel.fast, p.num_compared,
-                        p.num_divergent, p.first_divergence.value_or("—"), p.pass() ? "PASS" : "DIVERGENT");
+                        p.num_divergent, p.first_divergence.value_or("—"), verdict_name(p.trace_verdict));
     }
     md += "\nPer-pixel reports: `diffs/`; traces: `traces/`.\n";
   }

@@ -1,4 +1,5 @@
 #include "nbtrace/parity/simulator_args.hpp"
+#include "nbtrace/base/numbers.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -69,9 +70,9 @@ std::optional<image::Shape> printed_shape(std::string_view text) {
     const std::size_t x = inner.find('x');
     if (x == std::string_view::npos || x == 0 || x + 1 == inner.size()) continue;
     const std::string_view f = inner.substr(0, x), s = inner.substr(x + 1);
-    const auto digits = [](std::string_view v) { return v.find_first_not_of("0123456789") == std::string_view::npos; };
-    if (!digits(f) || !digits(s)) continue;
-    return image::Shape{std::stoul(std::string(f)), std::stoul(std::string(s))};
+    const auto fast = parse_integer(f), slow = parse_integer(s);
+    if (!fast || !slow || *fast <= 0 || *slow <= 0) continue;
+    return image::Shape{static_cast<std::size_t>(*fast), static_cast<std::size_t>(*slow)};
   }
   return std::nullopt;
 }

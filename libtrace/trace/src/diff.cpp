@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "nbtrace/base/error.hpp"
 #include "nbtrace/base/numbers.hpp"
 
 namespace nbtrace {
@@ -32,6 +33,12 @@ std::string_view verdict_name(DiffVerdict v) {
     case DiffVerdict::not_compared: return "NOT_COMPARED";
   }
   return "?";
+}
+
+DiffVerdict diff_verdict_from_name(std::string_view name) {
+  for (const DiffVerdict v : {DiffVerdict::pass, DiffVerdict::divergent, DiffVerdict::not_compared})
+    if (verdict_name(v) == name) return v;
+  throw InputError("unknown trace verdict '" + printable(name) + "' (PASS, DIVERGENT or NOT_COMPARED)");
 }
 
 bool is_divergence(Status s) {

@@ -89,8 +89,9 @@ PolicyFile parse_policy(std::string_view json_text, const std::string& origin) {
     } else if (key == "abs_floor") {
       p.abs_floor = number_at(value, key, origin);
     } else if (key == "min_compared_fields") {
-      if (!value.is_number_unsigned())
-        throw InputError(origin + ": min_compared_fields must be a whole number >= 0");
+      // 0 would let a diff with nothing in common pass: never agreement.
+      if (!value.is_number_unsigned() || value.get<std::size_t>() == 0)
+        throw InputError(origin + ": min_compared_fields must be a whole number >= 1");
       p.min_compared_fields = value.get<std::size_t>();
     } else if (key == "non_finite") {
       if (value == "divergent") p.non_finite_equal = false;

@@ -213,7 +213,7 @@ class TraceParser {
 
   void malformed(std::uint32_t lineno, std::string reason) {
     ++t_.stats_.malformed_lines;
-    t_.diagnostics_.push_back({lineno, std::move(reason)});
+    t_.diagnostics_.push_back({lineno, printable(reason)});  // echoed to terminals
   }
 
   void parse_line(std::string_view line, std::uint32_t lineno) {
@@ -555,6 +555,10 @@ void Trace::parse_into(Trace& t, const ParseOptions& options) {
     throw InputError(t.path_ + ": the file is UTF-16 or UTF-32 text (it starts with that byte-order mark); "
                      "convert it to UTF-8, e.g. iconv -f UTF-16 -t UTF-8");
   t.tag_ = options.tag.empty() ? detect_tag(text) : options.tag;
+  // No TRACE_ line and NUL bytes: binary data, or UTF-16/32 without a mark.
+  if (t.tag_.empty() && text.find('\0') != std::string_view::npos)
+    throw InputError(t.path_ + ": the file holds NUL bytes: not a text trace log (binary data, or UTF-16/32 text "
+                     "without a byte-order mark; convert it with iconv -t UTF-8)");
   if (!t.tag_.empty()) {
     t.records_.reserve(text.size() / 64);
     t.values_.reserve(text.size() / 20);

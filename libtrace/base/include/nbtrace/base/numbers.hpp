@@ -15,6 +15,10 @@ namespace nbtrace {
 /// Values below the smallest denormal read as signed zero.
 std::optional<double> parse_double(std::string_view token) noexcept;
 
+/// Parses a whole token as a decimal integer (optional '-'); nullopt when
+/// it is not entirely one or does not fit in a long long.
+std::optional<long long> parse_integer(std::string_view token) noexcept;
+
 /// Shortest decimal text that reads back as exactly `value`
 /// ("nan", "inf", "-inf" for non-finite values).
 std::string format_double(double value);

@@ -63,7 +63,7 @@ std::string manifest_line(std::string_view hex, std::string_view path);
 /// The name as sha256sum prints it (`\`-prefixed escaped form when needed).
 std::string display_name(std::string_view path);
 
-enum class EntrySafety { safe, absolute, dotdot, empty, symlink_escape };
+enum class EntrySafety { safe, absolute, dotdot, empty, symlink_escape, symlink_loop };
 /// Whether a listed name stays inside the bundle rooted at `root` (a
 /// canonical path). Symlinks are resolved, but nothing is opened.
 EntrySafety classify_entry(const fs::path& root, std::string_view path);
@@ -82,10 +82,17 @@ struct BundleFile {
   std::string path;       ///< relative, '/' separated
   bool symlink = false;
   bool escapes = false;   ///< a symlink resolving outside the bundle
+  bool loops = false;     ///< a symlink in a loop: it resolves to nothing
   /// Debris of an interrupted write (the staging folder, NAME.tmp.PID):
   /// never sealed or verified; audit reports it (B015).
   bool staging = false;
   std::uint64_t size = 0;
+  /// A symlink that cannot be followed inside the bundle (out of it, or a loop).
+  bool unfollowable() const { return escapes || loops; }
+  /// Why it cannot be followed, for messages ("" when it can).
+  std::string_view link_problem() const {
+    return loops ? "a symlink loop" : escapes ? "a symlink pointing outside the bundle" : "";
+  }
 };
 
 /// Every file below `root` (recursively; symlinks listed, not followed into

@@ -107,10 +107,13 @@ struct ParityPlan {
   bool keep_evidence = false;  ///< keep the images, traces and diffs in memory (ImageComparison, PixelResult)
 };
 
-enum class Verdict { pass, divergent, program_failed, shape_mismatch };
-/// "PASS", "DIVERGENT", "RUNNER_FAILED", "SHAPE_MISMATCH".
+/// not_compared: too little was compared to call it agreement (no image
+/// compared and no pixel traced, or a traced pixel whose diff is NOT_COMPARED).
+enum class Verdict { pass, divergent, program_failed, shape_mismatch, not_compared };
+/// "PASS", "DIVERGENT", "RUNNER_FAILED", "SHAPE_MISMATCH", "NOT_COMPARED".
 std::string_view verdict_name(Verdict v);
-/// The process exit code of a verdict (exit_code::ok, divergence, program_failed, check_failed).
+/// The process exit code of a verdict (exit_code::ok, divergence,
+/// program_failed, check_failed for a shape mismatch and for not_compared).
 int exit_code_of(Verdict v);
 
 struct SideResult {
@@ -154,8 +157,10 @@ struct PixelResult {
   std::optional<std::string> first_divergence;        ///< field name, e.g. "PHI.F_latt"
   std::optional<std::string> first_divergence_label;  ///< with loop coordinates, e.g. "PHI.F_latt[phi_tic=0]"
   std::size_t num_compared = 0, num_divergent = 0, num_waived = 0;
+  std::size_t num_non_finite = 0;  ///< components with NaN or ±inf on either side
+  DiffVerdict trace_verdict = DiffVerdict::not_compared;
   double tolerance_rel = 0;
-  bool pass() const { return num_divergent == 0; }
+  bool pass() const { return trace_verdict == DiffVerdict::pass; }
   std::shared_ptr<const PixelEvidence> evidence;  ///< when the plan keeps evidence
 };
 

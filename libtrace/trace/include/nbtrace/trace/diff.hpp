@@ -90,6 +90,8 @@ void apply_policy_file(const PolicyFile& file, DiffOptions& options);
 enum class DiffVerdict : std::uint8_t { pass, divergent, not_compared };
 /// PASS, DIVERGENT, NOT_COMPARED.
 std::string_view verdict_name(DiffVerdict v);
+/// The verdict named by verdict_name; throws InputError for another name.
+DiffVerdict diff_verdict_from_name(std::string_view name);
 
 struct DiffResult {
   NameTable names;  ///< resolved field names (qualified with their channel)
