@@ -191,3 +191,46 @@ TEST_CASE("encoding noise: a UTF-8 BOM is removed and counted; UTF-16, NUL bytes
   nbtest::TempDir dir;
   CHECK_THROWS_WITH_AS(load_trace(dir.path().string()), doctest::Contains("is a folder, not a trace log"), InputError);
 }
+
+TEST_CASE("the peer's hand-written forms: spaced assignments, Python lists, units, |x| annotations, banners") {
+  const Trace t = parse_trace(
+      "TRACE_PY: === PIXEL (262, 368) TRACE START ===\n"
+      "TRACE_PY: a_star = [-1.22e-02, 4.82e-04, 7.48e-03]\n"
+      "TRACE_PY_BASE:   a = [1.08e-09, 0.0, 0.0] |a| = 0.00108 meters\n"
+      "TRACE_PY: lambda = 6.2e-10 meters\n"
+      "TRACE_PY: distance=0.1 m\n"
+      "TRACE_PY: U = [[1.0, 0.0], [0.0, 1.0]]\n"
+      "TRACE_PY: convention = MOSFLM\n"
+      "TRACE_PY: fluence = 1e24 photons/m^2 |scale| = 2\n"
+      "TRACE_PY: ----------------\n"
+      "TRACE_PY: omega 0.5\n",
+      "peer.log");
+  CHECK(t.diagnostics().empty());
+  CHECK(t.stats().section_lines == 2);
+  CHECK(vals(t, "a_star") == std::vector<double>{-1.22e-02, 4.82e-04, 7.48e-03});
+  CHECK(vals(t, "BASE.a") == std::vector<double>{1.08e-09, 0.0, 0.0});
+  CHECK(vals(t, "BASE.|a|") == std::vector<double>{0.00108});
+  CHECK(vals(t, "lambda") == std::vector<double>{6.2e-10});
+  CHECK(vals(t, "distance") == std::vector<double>{0.1});
+  CHECK(only(t, "U").form == ValueForm::matrix);
+  CHECK(vals(t, "U") == std::vector<double>{1, 0, 0, 1});
+  CHECK(only(t, "convention").form == ValueForm::text);
+  CHECK(vals(t, "fluence") == std::vector<double>{1e24});
+  CHECK(vals(t, "|scale|") == std::vector<double>{2});
+  CHECK(vals(t, "omega") == std::vector<double>{0.5});
+}
+
+TEST_CASE("real malformations in the peer's forms are still reported with their line") {
+  const auto reason = [](const std::string& line) {
+    const Trace t = parse_trace("TRACE_PY: ok 1\n" + line + "\n", "bad.log");
+    REQUIRE(t.diagnostics().size() == 1);
+    CHECK(t.diagnostics()[0].line == 2);
+    return t.diagnostics()[0].reason;
+  };
+  CHECK(reason("TRACE_PY: a = [1.0, 2.0") == "field 'a': unclosed '['");
+  CHECK(reason("TRACE_PY: a = [1.0, x]") == "field 'a': 'x' is not a number");
+  CHECK(reason("TRACE_PY: a = 1.0 meters extra words") == "field 'a': unexpected 'extra' after the value");
+  CHECK(reason("TRACE_PY: a = [1, 2] |a| = 1.2.3") == "field 'a': '1.2.3' is not a number");
+  CHECK(reason("TRACE_PY: a =") == "field 'a' has no value");
+  CHECK(reason("TRACE_PY: = 3") == "empty field name before '='");
+}

@@ -71,6 +71,7 @@ int run_show(const ShowCommandOptions& opt) {
       << s.trace_lines << " trace lines, " << s.records << " records, " << s.skipped_lines << " skipped, "
       << s.foreign_lines << " other-tag, " << s.config_lines << " TRACE_CONFIG, " << s.malformed_lines
       << " malformed";
+  if (s.section_lines) err << ", " << s.section_lines << " banner";
   if (s.byte_order_marks) err << ", " << s.byte_order_marks << " UTF-8 byte-order mark(s) removed";
   err << "\n";
   for (const TracedPixel& p : t.pixels()) err << "traced pixel: slow " << p.slow << ", fast " << p.fast << "\n";

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cstring>
 #include <filesystem>
@@ -300,6 +301,10 @@ class TraceParser {
       }
       return add_single(channel, rest.substr(0, close + 1), rest.substr(close + 2), lineno);
     }
+    if (is_section_line(rest)) {
+      ++t_.stats_.section_lines;
+      return true;
+    }
     std::size_t tok_end = 0;
     while (tok_end < rest.size() && !is_space(rest[tok_end])) ++tok_end;
     const std::string_view first = rest.substr(0, tok_end);
@@ -310,14 +315,133 @@ class TraceParser {
         return false;
       }
       if (tok_end < rest.size() && parse_key_numbers(rest)) return add_per_step(channel, rest, lineno);
-      return add_single(channel, first.substr(0, eq), trim(rest.substr(eq + 1)), lineno);
+      return add_assigned(channel, first.substr(0, eq), trim(rest.substr(eq + 1)), lineno);
     }
     const std::string_view value = trim(rest.substr(tok_end));
     if (value.empty()) {
       malformed(lineno, "field '" + std::string(first) + "' has no value");
       return false;
     }
+    // "name = value": the peer's spaced assignment.
+    if (value.front() == '=') return add_assigned(channel, first, trim(value.substr(1)), lineno);
     return add_single(channel, first, value, lineno);
+  }
+
+  /// Banner and section lines ("=== PIXEL (262, 368) TRACE START ===",
+  /// "----"): three or more of one of = - * # first. They carry no value.
+  static bool is_section_line(std::string_view rest) {
+    if (rest.size() < 3) return false;
+    const char c = rest[0];
+    return (c == '=' || c == '-' || c == '*' || c == '#') && rest[1] == c && rest[2] == c;
+  }
+
+  /// A unit after a value ("meters", "Å", "m^-1", "(rad)"): a word that is
+  /// not a number and holds no '=' or ':'. UTF-8 bytes count as letters.
+  static bool is_unit(std::string_view tok) {
+    if (tok.empty() || looks_numeric(tok) || parse_double(tok)) return false;
+    const auto first = static_cast<unsigned char>(tok.front() == '(' ? (tok.size() > 1 ? tok[1] : ' ') : tok.front());
+    if (!(std::isalpha(first) || first >= 0x80 || first == '%')) return false;
+    return tok.find_first_of("=:[],") == std::string_view::npos;
+  }
+
+  /// The value of an assignment (`name = value`, `name=value`): a number
+  /// list or a bracketed vector/matrix (Python's `[a, b]` and `[[a, b], [c, d]]`
+  /// too), then an optional unit, then optional `label = number [unit]`
+  /// annotations such as `|a| = 0.00108 meters`, each its own field.
+  /// Anything else after the value is a malformation; a value that is not
+  /// numeric at all is read as add_single reads it (key:value pairs or text).
+  bool add_assigned(std::string_view channel, std::string_view name, std::string_view value, std::uint32_t lineno) {
+    if (value.empty()) {
+      malformed(lineno, "field '" + label_of(channel, name) + "' has no value");
+      return false;
+    }
+    std::string_view main, tail;
+    std::string nested;  // "[[a, b], [c, d]]" rewritten as "[a, b; c, d]"
+    if (value.front() == '[') {
+      const bool rows = value.starts_with("[[");
+      const std::size_t close = rows ? value.find("]]") : value.find(']');
+      if (close == std::string_view::npos) {
+        malformed(lineno, "field '" + label_of(channel, name) + "': unclosed '['");
+        return false;
+      }
+      const std::size_t end = close + (rows ? 2 : 1);
+      main = value.substr(0, end);
+      tail = trim(value.substr(end));
+      if (rows) {
+        nested = "[";
+        for (std::size_t i = 2; i + 2 < end; ++i) {
+          if (main[i] == ']') {
+            std::size_t j = i + 1;
+            while (j < end && (main[j] == ',' || is_space(main[j]))) ++j;
+            if (j < end && main[j] == '[') {
+              nested += ';';
+              i = j;
+              continue;
+            }
+          }
+          nested += main[i];
+        }
+        nested += ']';
+        main = nested;
+      }
+    } else {
+      // The leading run of numbers.
+      std::size_t end = 0;
+      for (std::size_t i = 0; i < value.size();) {
+        while (i < value.size() && is_space(value[i])) ++i;
+        std::size_t j = i;
+        while (j < value.size() && !is_space(value[j])) ++j;
+        if (i == j || !parse_double(value.substr(i, j - i))) break;
+        end = j;
+        i = j;
+      }
+      if (end == 0) return add_single(channel, name, value, lineno);
+      main = value.substr(0, end);
+      tail = trim(value.substr(end));
+    }
+    std::vector<std::string_view> tokens;
+    for_each_token(tail, [&](std::string_view tok) {
+      // "|a|=0.00108" is "|a|", "=", "0.00108".
+      const auto at = tok.find('=');
+      if (at != std::string_view::npos && tok.size() > 1) {
+        if (at > 0) tokens.push_back(tok.substr(0, at));
+        tokens.push_back("=");
+        if (at + 1 < tok.size()) tokens.push_back(tok.substr(at + 1));
+      } else {
+        tokens.push_back(tok);
+      }
+      return true;
+    });
+    std::size_t k = 0;
+    const auto unit_here = [&] { return k < tokens.size() && is_unit(tokens[k]) && !(k + 1 < tokens.size() && tokens[k + 1] == "="); };
+    if (unit_here()) ++k;
+    std::vector<std::pair<std::string_view, double>> notes;
+    while (k < tokens.size()) {
+      const std::string_view label = tokens[k];
+      const std::optional<double> v = k + 2 < tokens.size() && tokens[k + 1] == "=" ? parse_double(tokens[k + 2]) : std::nullopt;
+      if (label == "=" || !v) {
+        const std::string_view bad = k + 2 < tokens.size() && tokens[k + 1] == "=" ? tokens[k + 2] : label;
+        malformed(lineno, "field '" + label_of(channel, name) + "': " +
+                              (looks_numeric(bad) ? "'" + std::string(bad) + "' is not a number"
+                                                  : "unexpected '" + std::string(bad) + "' after the value"));
+        return false;
+      }
+      notes.emplace_back(label, *v);
+      k += 3;
+      if (unit_here()) ++k;
+    }
+    if (!add_single(channel, name, main, lineno)) return false;
+    for (const auto& [label, v] : notes) {
+      Record r;
+      r.name_id = qualified_id(channel, label);
+      r.form = ValueForm::numbers;
+      r.first_value = static_cast<std::uint32_t>(t_.values_.size());
+      r.first_loop = static_cast<std::uint32_t>(t_.loop_pool_.size());
+      r.num_values = 1;
+      t_.values_.push_back(v);
+      push(r, lineno);
+    }
+    return true;
   }
 
   /// True when every whitespace token is key=number with a non-empty key;
