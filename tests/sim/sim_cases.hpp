@@ -2,8 +2,12 @@
 // Helpers for the nbsim acceptance tests: golden case folders under
 // ../shared/golden, a private working copy of their inputs, running nbsim
 // and reading float images and statistics lines.
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -92,6 +96,36 @@ inline std::vector<std::string> c_parity_case_args(const std::string& name, std:
   args.insert(args.end(), image_args.begin(), image_args.end());
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
+}
+
+/// A 16x16-pixel run (3 unit cells of 100 A, 1 A, 50 mm) that refusal
+/// tests add their flags to.
+inline const std::vector<std::string>& small_run() {
+  static const std::vector<std::string> run{"-cell", "100", "100", "100", "90", "90", "90", "-N", "3", "-lambda", "1",
+                                            "-distance", "50", "-detpixels", "16", "-pixel", "0.1", "-oversample", "1"};
+  return run;
+}
+
+/// Runs nbsim in `mode` with small_run(), `extra` and every output
+/// requested (float, integer, noise and PGM images, a trace file); checks
+/// the error contract: exit `code`, one line "nbsim: error: ..." holding
+/// each of `fragments`, and none of the outputs (nor Fdump.bin) written.
+inline void expect_failure(const nbtest::TempDir& work, const std::vector<std::string>& extra, int code,
+                           const std::vector<std::string>& fragments, const std::string& mode = "spec") {
+  std::vector<std::string> a{"-mode", mode};
+  a.insert(a.end(), small_run().begin(), small_run().end());
+  a.insert(a.end(), extra.begin(), extra.end());
+  a.insert(a.end(), {"-floatfile", "f.bin", "-intfile", "i.img", "-noisefile", "n.img", "-seed", "1", "-pgmfile",
+                     "p.pgm", "-trace_pixel", "3", "3", "-trace_file", "t.log"});
+  const auto r = nbtest::run_tool("nbsim", a, work.path());
+  CAPTURE(mode);
+  CAPTURE(r.err);
+  CHECK(r.exit_code == code);
+  CHECK(r.err.rfind("nbsim: error: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  for (const auto& f : fragments) CHECK_MESSAGE(r.err.find(f) != std::string::npos, f);
+  for (const auto* out : {"f.bin", "i.img", "n.img", "p.pgm", "t.log", "Fdump.bin"})
+    CHECK_MESSAGE(!fs::exists(work / out), out);
 }
 
 }  // namespace simtest

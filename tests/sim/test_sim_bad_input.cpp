@@ -3,35 +3,14 @@
 // not fit the detector: a usage error), and no output file at all.
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <sstream>
 
-#include "test_support.hpp"
+#include "sim_cases.hpp"
 
 namespace {
 
-const std::vector<std::string> kRun{"-cell", "100", "100", "100", "90", "90", "90", "-N", "3", "-lambda", "1",
-                                    "-distance", "50", "-detpixels", "16", "-pixel", "0.1", "-oversample", "1"};
-const std::vector<std::string> kOutputs{"f.bin", "i.img", "n.img", "p.pgm", "t.log"};
-
-/// Runs nbsim with `extra` and every output requested; checks the error
-/// contract and that none of the outputs exists afterwards.
-void expect_failure(const nbtest::TempDir& work, std::vector<std::string> extra, int code,
-                    const std::vector<std::string>& fragments) {
-  std::vector<std::string> a = kRun;
-  a.insert(a.end(), extra.begin(), extra.end());
-  a.insert(a.end(), {"-floatfile", "f.bin", "-intfile", "i.img", "-noisefile", "n.img", "-seed", "1", "-pgmfile",
-                     "p.pgm", "-trace_pixel", "3", "3", "-trace_file", "t.log"});
-  const auto r = nbtest::run_tool("nbsim", a, work.path());
-  CAPTURE(r.err);
-  CHECK(r.exit_code == code);
-  CHECK(r.err.rfind("nbsim: error: ", 0) == 0);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  for (const auto& f : fragments) CHECK_MESSAGE(r.err.find(f) != std::string::npos, f);
-  for (const auto& out : kOutputs) CHECK_MESSAGE(!std::filesystem::exists(work / out), out);
-  CHECK_FALSE(std::filesystem::exists(work / "Fdump.bin"));
-}
+using simtest::expect_failure;
+const std::vector<std::string>& kRun = simtest::small_run();
 
 }  // namespace
 

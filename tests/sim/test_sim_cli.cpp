@@ -38,7 +38,7 @@ TEST_CASE("bad command lines fail with one line on stderr and write nothing") {
       {with({"-default_F", "10", "-roi", "1", "2", "-floatfile", "img.bin"}), "-roi needs 4 values"},
       {with({"-default_F", "10", "-roi", "60", "70", "0", "10", "-floatfile", "img.bin"}), "selects no pixel"},
       {with({"-floatfile", "img.bin"}), "no structure factors"},
-      {with({"-default_F", "10", "-pixel", "0", "-floatfile", "img.bin"}), "impossible geometry"},
+      {with({"-default_F", "10", "-pixel", "0", "-floatfile", "img.bin"}), "-pixel must be finite and > 0, got 0 mm"},
       {{"-default_F", "10", "-detpixels", "8", "-floatfile", "img.bin"}, "no unit cell"},
       {with({"-default_F", "10", "-mode", "fast", "-floatfile", "img.bin"}), "-mode"},
       {with({"-default_F", "10", "-floatfile", "no/such/folder/img.bin"}), "does not exist"},

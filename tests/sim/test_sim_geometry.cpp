@@ -153,12 +153,16 @@ TEST_CASE("sampling rules: phi steps, oversample, fluence, steps") {
   CHECK(s.params.phisteps == 4);
   CHECK(s.params.steps == 1 * 1 * 4 * 9);
   CHECK(s.params.fluence == doctest::Approx(1e12 * 2 / 1e-4 / 1e-4));
-  // -phisteps 0 means one step; osc alone gives two steps of osc/2.
+  // -phisteps 0 is refused (nanoBragg.c renders one step: validate.hpp);
+  // osc alone gives two steps of osc/2.
   SimConfig d = cubic();
   d.crystal.phisteps = 0;
   PreparedSimulation s0;
-  prepare_simulation(d, s0, false);
-  CHECK(s0.params.phisteps == 1);
+  CHECK_THROWS_WITH_AS(prepare_simulation(d, s0, false), "-phisteps must be at least 1, got 0", nbtrace::UsageError);
+  d.crystal.phisteps = 1;
+  PreparedSimulation s1;
+  prepare_simulation(d, s1, false);
+  CHECK(s1.params.phisteps == 1);
   SimConfig e = cubic();
   e.crystal.osc = 2 / kRTD;
   PreparedSimulation s2;

@@ -33,15 +33,20 @@ struct Flag {
   Apply apply;
 };
 
-double number(const std::string& flag, const std::string& token) {
+/// A number on the command line is finite: nan and inf have no meaning in
+/// any flag but -detector_abs (inf: no absorption, as in nanoBragg.c), and
+/// NaN is the config's "not given" (nbsim/validate.hpp has the other rules).
+double number(const std::string& flag, const std::string& token, bool inf_allowed = false) {
   auto v = nbtrace::parse_double(token);
   if (!v) throw nbtrace::UsageError("-" + flag + ": '" + token + "' is not a number");
+  if (std::isnan(*v) || (std::isinf(*v) && !inf_allowed))
+    throw nbtrace::UsageError("-" + flag + ": '" + token + "' is not a finite number");
   return *v;
 }
 
 int integer(const std::string& flag, const std::string& token) {
   const double v = number(flag, token);
-  if (!std::isfinite(v) || std::fabs(v) > 2e9) throw nbtrace::UsageError("-" + flag + ": '" + token + "' is out of range");
+  if (std::fabs(v) > 2e9) throw nbtrace::UsageError("-" + flag + ": '" + token + "' is out of range");
   return static_cast<int>(v);  // truncation, like atoi of the integer part
 }
 
@@ -91,19 +96,14 @@ std::vector<Flag> flag_table() {
     else if (v == "c-parity" || v == "c_parity" || v == "parity") c.set_mode(nbsim::Mode::c_parity);
     else throw nbtrace::UsageError("-mode: expected 'spec' or 'c-parity', got '" + v + "'");
   });
-  int1({"nthreads", "threads"}, "worker threads (default: all cores)", [](SimConfig& c, int v) {
-    if (v < 0) throw nbtrace::UsageError("-nthreads must be >= 0");
-    c.threads = v;
-  });
+  int1({"nthreads", "threads"}, "worker threads (default: all cores)", [](SimConfig& c, int v) { c.threads = v; });
   str1({"device"}, "cpu (default) or cuda: compute the pixels on the GPU", [](SimConfig& c, const std::string& v) {
     if (v == "cpu") c.device = nbsim::Device::cpu;
     else if (v == "cuda" || v == "gpu") c.device = nbsim::Device::cuda;
     else throw nbtrace::UsageError("-device: expected 'cpu' or 'cuda', got '" + v + "'");
   });
-  int1({"cuda_device"}, "which GPU -device cuda uses: 0 (default) .. GPUs-1, as -list_devices shows", [](SimConfig& c, int v) {
-    if (v < 0) throw nbtrace::UsageError("-cuda_device must be >= 0");
-    c.cuda_device = v;
-  });
+  int1({"cuda_device"}, "which GPU -device cuda uses: 0 (default) .. GPUs-1, as -list_devices shows",
+       [](SimConfig& c, int v) { c.cuda_device = v; });
   flag({"list_devices"}, "print the devices nbsim can use (\"cpu: N threads\", \"cuda I: NAME\" per GPU) and exit", [](SimConfig&) {});
   str1({"dtype"}, "float64 (default) or float32 (-device cuda only)", [](SimConfig& c, const std::string& v) {
     if (v == "float64" || v == "double") c.dtype = nbsim::DType::float64;
@@ -122,7 +122,9 @@ std::vector<Flag> flag_table() {
   int1({"Nb"}, "unit cells along b", [](SimConfig& c, int v) { c.crystal.Nb = v; });
   int1({"Nc"}, "unit cells along c", [](SimConfig& c, int v) { c.crystal.Nc = v; });
   int1({"N"}, "unit cells along a, b and c", [](SimConfig& c, int v) { c.crystal.Na = c.crystal.Nb = c.crystal.Nc = v; });
-  f.push_back({{"cell"}, 1, 6, "a b c alpha beta gamma (Angstrom, degrees)",
+  // All six: nanoBragg.c reads fewer as a cubic cell (b = c = a, 90 degrees),
+  // which hides a mistyped line; nbsim asks for the cell in full.
+  f.push_back({{"cell"}, 6, 6, "a b c alpha beta gamma (Angstrom, degrees)",
                [](SimConfig& c, const Tokens& t, ParsedCommandLine&) {
                  nbsim::CellParams cell;
                  double* fields[6] = {&cell.a, &cell.b, &cell.c, &cell.alpha, &cell.beta, &cell.gamma};
@@ -252,10 +254,16 @@ std::vector<Flag> flag_table() {
                [](SimConfig& c, const Tokens& t, ParsedCommandLine&) {
                  for (int i = 0; i < 4; ++i) c.detector.roi[i] = integer("roi", t[i]);
                }});
-  num1({"detector_abs", "detector_absorb", "detector_absorption"}, "sensor attenuation depth (um; inf or 0: none)", [](SimConfig& c, double v) {
-    if (std::isinf(v) || v == 0.0) { c.detector.thick = 0.0; c.detector.mu = 0.0; }
-    else c.detector.mu = 1.0 / (v * 1e-6);
-  });
+  f.push_back({{"detector_abs", "detector_absorb", "detector_absorption"}, 1, 1,
+               "sensor attenuation depth (um; inf or 0: none)", [](SimConfig& c, const Tokens& t, ParsedCommandLine&) {
+                 const double v = number("detector_abs", t[0], true);
+                 if (std::isinf(v) || v == 0.0) {
+                   c.detector.thick = 0.0;
+                   c.detector.mu = 0.0;
+                 } else {
+                   c.detector.mu = 1.0 / (v * 1e-6);
+                 }
+               }});
   num1({"detector_thick"}, "sensor thickness (um)", [](SimConfig& c, double v) { c.detector.thick = v * 1e-6; });
   int1({"detector_thicksteps", "thicksteps"}, "sensor layers", [](SimConfig& c, int v) { c.detector.thicksteps = v; });
 

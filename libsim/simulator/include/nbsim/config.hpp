@@ -1,7 +1,10 @@
 #pragma once
 // What a user asks for, in SI units (m, rad, photons/m^2), before any
-// defaults are resolved. Fields left NaN or negative mean "not given" and
-// are resolved by prepare_simulation() the way nanoBragg resolves them.
+// defaults are resolved. Fields that can be left out are std::optional (or
+// NaN for beam centres and distances: kNotGiven) and are resolved by
+// prepare_simulation() the way nanoBragg resolves them; a value the user
+// gives is never mistaken for "not given", so validate_config()
+// (nbsim/validate.hpp) can refuse it.
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -30,8 +33,8 @@ struct DetectorConfig {
   Pivot pivot = Pivot::beam;            ///< as the flags leave it (last one wins)
   std::optional<Pivot> explicit_pivot;  ///< from -pivot; beats the convention unless C-PARITY-005
   double pixel_size = 0.1e-3;  ///< m
-  int fpixels = 0;             ///< 0: from detsize
-  int spixels = 0;
+  std::optional<int> fpixels;  ///< not given: from detsize
+  std::optional<int> spixels;
   double detsize_f = 102.4e-3;  ///< m
   double detsize_s = 102.4e-3;
   double distance = 100.0e-3;            ///< m, sample to beam spot
@@ -53,10 +56,10 @@ struct DetectorConfig {
   std::vector<std::uint16_t> mask;
   int mask_fpixels = 0, mask_spixels = 0;
   std::string mask_file;  ///< where the mask came from, for messages
-  double mu = -1;            ///< sensor attenuation 1/m; <0 not given
-  double thick = -1;         ///< sensor thickness m; <0 not given
-  double thickstep = -1;     ///< m
-  int thicksteps = -1;
+  std::optional<double> mu;         ///< sensor attenuation 1/m
+  std::optional<double> thick;      ///< sensor thickness m
+  std::optional<double> thickstep;  ///< m
+  std::optional<int> thicksteps;
 };
 
 struct BeamConfig {
@@ -70,10 +73,10 @@ struct BeamConfig {
   double kahn = 0.0;       ///< Kahn polarization factor (-polar)
   bool nopolar = false;
   double dispersion = 0.0;  ///< fraction
-  double dispstep = -1;
-  int dispsteps = -1;
-  double hdivrange = -1, vdivrange = -1, hdivstep = -1, vdivstep = -1;  ///< rad
-  int hdivsteps = -1, vdivsteps = -1;
+  std::optional<double> dispstep;  ///< fraction
+  std::optional<int> dispsteps;
+  std::optional<double> hdivrange, vdivrange, hdivstep, vdivstep;  ///< rad
+  std::optional<int> hdivsteps, vdivsteps;
   bool round_div = true;
   double source_distance = 10.0;  ///< m
   /// Sources from a file: lines "X Y Z weight lambda" (m, -, m); replaces
@@ -96,11 +99,12 @@ struct CrystalConfig {
   double sample_x = 0, sample_y = 0, sample_z = 0;  ///< m; >0 sets N from size
   CrystalShape shape = CrystalShape::square;
   double fudge = 1;
-  double phi0 = 0, phistep = -1, osc = -1;  ///< rad
-  int phisteps = -1;
+  double phi0 = 0;                      ///< rad
+  std::optional<double> phistep, osc;  ///< rad
+  std::optional<int> phisteps;
   Vec3 spindle{0, 0, 1};
-  double mosaic_spread = -1;  ///< rad; <0 not given
-  int mosaic_domains = -1;
+  std::optional<double> mosaic_spread;  ///< rad
+  std::optional<int> mosaic_domains;
   long mosaic_seed = -12345678;  ///< the reference's default (it stores -seed)
   std::string hkl_file;
   double default_F = 0;
@@ -110,7 +114,7 @@ struct CrystalConfig {
 };
 
 struct SamplingConfig {
-  int oversample = -1;  ///< <=0: auto
+  std::optional<int> oversample;  ///< not given: automatic
   bool oversample_thick = false, oversample_polar = false, oversample_omega = false;
 };
 

@@ -24,7 +24,9 @@ struct HklGrid {
 /// Reads "h k l F" lines (extra columns ignored). Two passes as the
 /// reference does: bounds first (warning on non-integer indices), then a
 /// grid prefilled with default_F when it is non-zero. Throws InputError for
-/// an unreadable file, a malformed line or a file with no reflections.
+/// an unreadable file, a malformed line, a non-finite F or index (|index|
+/// at most 1e9) or a file with no reflections, naming file:line; UsageError
+/// when the grid would not fit the machine's memory (nbsim/validate.hpp).
 HklGrid load_hkl_text(const std::filesystem::path& path, double default_F);
 
 /// Fdump.bin: header "h_min h_max k_min k_max l_min l_max\n\f" then, for

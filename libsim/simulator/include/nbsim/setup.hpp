@@ -53,8 +53,9 @@ struct PreparedSimulation {
   std::vector<TraceLine> geometry_trace;    ///< set-up values printed with a trace
 };
 
-/// Throws nbtrace::UsageError for impossible geometry or unsupported
-/// options and nbtrace::InputError for unreadable inputs. Writes the
+/// Throws nbtrace::UsageError for what nbsim/validate.hpp refuses (checked
+/// first, before any file is read), impossible geometry or unsupported
+/// options, and nbtrace::InputError for unreadable or malformed inputs. Writes the
 /// Fdump.bin cache (relative to `workdir`) after reading an HKL file when
 /// `write_cache` is set.
 void prepare_simulation(const SimConfig& config, PreparedSimulation& out, bool write_cache = true);

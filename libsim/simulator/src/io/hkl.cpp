@@ -9,10 +9,14 @@
 
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/numbers.hpp"
+#include "nbsim/validate.hpp"
 
 namespace nbsim {
 
 namespace {
+
+/// Largest |h|, |k|, |l|: the grid's bounds and ranges are ints.
+constexpr double kMaxIndex = 1e9;
 
 std::string slurp(const std::filesystem::path& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -71,8 +75,18 @@ HklGrid load_hkl_text(const std::filesystem::path& path, double default_F) {
     if (n < 4)
       throw nbtrace::InputError(path.string() + ":" + std::to_string(line_no) +
                                 ": expected 'h k l F' (four numbers), got " + std::to_string(n));
-    // Index i of the reference's warning counts entries read so far.
     const char* axis[3] = {"h", "k", "l"};
+    const std::string where = path.string() + ":" + std::to_string(line_no) + ": ";
+    // A NaN structure factor renders NaN pixels wherever the reflection is
+    // used (nanoBragg.c reads it silently); indices are ints of the grid.
+    if (!std::isfinite(v[3]))
+      throw nbtrace::InputError(where + "the structure factor F must be a finite number, got '" +
+                                nbtrace::format_double(v[3]) + "'");
+    for (int i = 0; i < 3; ++i)
+      if (!(std::fabs(v[i]) <= kMaxIndex))
+        throw nbtrace::InputError(fmt::format("{}{} = {} must be a finite number within +-{}", where, axis[i],
+                                              nbtrace::format_double(v[i]), kMaxIndex));
+    // Index i of the reference's warning counts entries read so far.
     for (int i = 0; i < 3; ++i) {
       if (v[i] != std::ceil(v[i] - 0.4))
         grid.warnings.push_back(fmt::format("WARNING: non-integer value for {} ({:g}) at line {}", axis[i], v[i],
@@ -98,6 +112,12 @@ HklGrid load_hkl_text(const std::filesystem::path& path, double default_F) {
   grid.k_max = static_cast<int>(kmax);
   grid.l_min = static_cast<int>(lmin);
   grid.l_max = static_cast<int>(lmax);
+  // The dense grid's size is checked before it is allocated (a few far
+  // indices can ask for terabytes).
+  const double cells_needed = static_cast<double>(grid.h_range()) * grid.k_range() * grid.l_range();
+  require_memory(fmt::format("{}: the grid of h {}..{}, k {}..{}, l {}..{}", path.string(), grid.h_min, grid.h_max,
+                             grid.k_min, grid.k_max, grid.l_min, grid.l_max),
+                 cells_needed * sizeof(double));
   const std::size_t cells = static_cast<std::size_t>(grid.h_range()) * grid.k_range() * grid.l_range();
   grid.values.assign(cells, default_F);
   for (const Entry& e : entries) {

@@ -81,16 +81,25 @@ SmvFrame read_smv(const std::string& path) {
 void apply_smv_header(SimConfig& config, const SmvFrame& frame, bool is_mask) {
   DetectorConfig& d = config.detector;
   const double rtd = detail::kRadToDeg;
-  auto value = [&](const char* key) { return smv_value(frame.header, key); };
+  // A header value is taken as its flag's value, so it follows the flag's
+  // rule (validate_config), checked here to name the file: finite, and > 0
+  // for sizes, distances and the wavelength. NaN: the keyword is absent.
+  auto value = [&](const char* key, bool positive = false) {
+    const double v = smv_value(frame.header, key);
+    if (std::isinf(v) || (positive && !std::isnan(v) && !(v > 0)))
+      throw nbtrace::InputError(fmt::format("{}: {}={:g} in the SMV header must be {}", frame.path, key, v,
+                                            positive ? "> 0" : "finite"));
+    return v;
+  };
   d.fpixels = frame.width;
   d.spixels = frame.height;
-  double v = value("PIXEL_SIZE");
+  double v = value("PIXEL_SIZE", true);
   if (!std::isnan(v)) d.pixel_size = v / 1000.0;
-  d.detsize_f = d.pixel_size * d.fpixels;
-  d.detsize_s = d.pixel_size * d.spixels;
-  if (!std::isnan(v = value("DISTANCE"))) d.distance = v / 1000.0;
-  if (!std::isnan(v = value("CLOSE_DISTANCE"))) d.close_distance = v / 1000.0;
-  if (!std::isnan(v = value("WAVELENGTH"))) config.beam.lambda0 = v / 1e10;
+  d.detsize_f = d.pixel_size * frame.width;
+  d.detsize_s = d.pixel_size * frame.height;
+  if (!std::isnan(v = value("DISTANCE", true))) d.distance = v / 1000.0;
+  if (!std::isnan(v = value("CLOSE_DISTANCE", true))) d.close_distance = v / 1000.0;
+  if (!std::isnan(v = value("WAVELENGTH", true))) config.beam.lambda0 = v / 1e10;
   if (!std::isnan(v = value("BEAM_CENTER_X"))) d.Xbeam = v / 1000.0;
   if (!std::isnan(v = value("BEAM_CENTER_Y"))) d.Ybeam = is_mask ? d.detsize_s - v / 1000.0 : v / 1000.0;
   if (!std::isnan(v = value("ORGX"))) d.ORGX = v;

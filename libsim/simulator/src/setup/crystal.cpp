@@ -15,13 +15,10 @@
 
 namespace nbsim::setup {
 
-namespace {
-constexpr double kPi = 3.14159265358979323846;
-}
-
 MosaicDomains resolve_mosaic(const CrystalConfig& cr, Log& log) {
-  double mosaic_spread = cr.mosaic_spread;
-  int mosaic_domains = cr.mosaic_domains;
+  // The reference's -1 for "not given".
+  double mosaic_spread = cr.mosaic_spread.value_or(-1);
+  int mosaic_domains = cr.mosaic_domains.value_or(-1);
   if (mosaic_domains <= 0) {
     if (mosaic_spread < 0.0) {
       mosaic_domains = 1;
@@ -59,12 +56,9 @@ std::optional<Vec3> resolve_misset(const CrystalConfig& cr, const Quirks& q, Log
 
 std::optional<UserCell> cell_from_parameters(const CrystalConfig& cr, const Quirks& q) {
   if (!cr.cell) return std::nullopt;
-  CellParams cp = *cr.cell;
-  if (cp.b <= 0.0) cp.b = cp.a;
-  if (cp.c <= 0.0) cp.c = cp.a;
-  if (cp.alpha <= 0.0) cp.alpha = kPi / 2;
-  if (cp.beta <= 0.0) cp.beta = kPi / 2;
-  if (cp.gamma <= 0.0) cp.gamma = kPi / 2;
+  // validate_config has checked the cell: lengths > 0, angles in (0, pi), a
+  // positive Gram determinant.
+  const CellParams cp = *cr.cell;
   UserCell u;
   u.a = cp.a;
   u.b = cp.b;

@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,9 @@ std::string convention_name(Convention c) {
 namespace setup {
 
 namespace {
+
+/// Pixels per edge are ints (KernelParams::fpixels).
+constexpr int kMaxPixelsPerEdge = std::numeric_limits<int>::max();
 
 /// Geometry trace lines, numbers %.17g.
 struct TraceSink {
@@ -58,16 +62,24 @@ const char* lower_name(Convention c) {
 }  // namespace
 
 DetectorGrid resolve_detector_size(const DetectorConfig& d) {
-  if (!(d.pixel_size > 0)) throw nbtrace::UsageError("impossible geometry: -pixel must be > 0");
+  // validate_config has checked the pixel and the sizes (> 0, finite).
   DetectorGrid g;
-  g.detsize_f = d.fpixels ? d.pixel_size * d.fpixels : d.detsize_f;
-  g.detsize_s = d.spixels ? d.pixel_size * d.spixels : d.detsize_s;
-  g.fpixels = static_cast<int>(std::ceil(g.detsize_f / d.pixel_size - 0.5));
-  g.spixels = static_cast<int>(std::ceil(g.detsize_s / d.pixel_size - 0.5));
-  if (g.fpixels <= 0 || g.spixels <= 0)
-    throw nbtrace::UsageError(fmt::format("impossible geometry: detector has {}x{} pixels", g.fpixels, g.spixels));
-  if (!(d.distance > 0) && std::isnan(d.close_distance))
-    throw nbtrace::UsageError("impossible geometry: -distance must be > 0");
+  g.detsize_f = d.fpixels ? d.pixel_size * *d.fpixels : d.detsize_f;
+  g.detsize_s = d.spixels ? d.pixel_size * *d.spixels : d.detsize_s;
+  // Counted in double first: a size of many pixels would not fit an int.
+  const double fpixels = std::ceil(g.detsize_f / d.pixel_size - 0.5);
+  const double spixels = std::ceil(g.detsize_s / d.pixel_size - 0.5);
+  if (!(fpixels >= 1 && spixels >= 1))
+    throw nbtrace::UsageError(fmt::format(
+        "impossible geometry: -detsize {:g}x{:g} mm with -pixel {:g} mm gives a {}x{}-pixel detector",
+        g.detsize_f * 1000, g.detsize_s * 1000, d.pixel_size * 1000, fpixels, spixels));
+  if (fpixels > kMaxPixelsPerEdge || spixels > kMaxPixelsPerEdge)
+    throw nbtrace::UsageError(fmt::format("-detsize {:g}x{:g} mm with -pixel {:g} mm gives {:g}x{:g} pixels, more than "
+                                          "{} per edge",
+                                          g.detsize_f * 1000, g.detsize_s * 1000, d.pixel_size * 1000, fpixels,
+                                          spixels, kMaxPixelsPerEdge));
+  g.fpixels = static_cast<int>(fpixels);
+  g.spixels = static_cast<int>(spixels);
   return g;
 }
 

@@ -69,8 +69,10 @@ void collapse_if_empty(int& steps, double& range, double& step) {
 }  // namespace
 
 PhiSampling resolve_phi(const CrystalConfig& cr) {
-  int phisteps = cr.phisteps;
-  double osc = cr.osc, phistep = cr.phistep;
+  // The reference's rules, with its -1 for "not given" (validate_config
+  // has refused given values below 1 step or 0 rad).
+  int phisteps = cr.phisteps.value_or(-1);
+  double osc = cr.osc.value_or(-1), phistep = cr.phistep.value_or(-1);
   const double rtd = detail::kRadToDeg;
   if (phisteps < 0) {
     if (osc < 0.0) {
@@ -91,7 +93,6 @@ PhiSampling resolve_phi(const CrystalConfig& cr) {
       }
     }
   } else {
-    if (phisteps == 0) phisteps = 1;
     if (osc < 0.0) {
       if (phistep <= 0.0) {
         osc = 1.0 / rtd;
@@ -108,16 +109,17 @@ PhiSampling resolve_phi(const CrystalConfig& cr) {
 }
 
 BeamSampling resolve_beam_sampling(const BeamConfig& bm) {
+  // The reference's -1 for "not given".
   BeamSampling b;
-  b.hdivsteps = bm.hdivsteps;
-  b.hdivrange = bm.hdivrange;
-  b.hdivstep = bm.hdivstep;
-  b.vdivsteps = bm.vdivsteps;
-  b.vdivrange = bm.vdivrange;
-  b.vdivstep = bm.vdivstep;
-  b.dispsteps = bm.dispsteps;
+  b.hdivsteps = bm.hdivsteps.value_or(-1);
+  b.hdivrange = bm.hdivrange.value_or(-1);
+  b.hdivstep = bm.hdivstep.value_or(-1);
+  b.vdivsteps = bm.vdivsteps.value_or(-1);
+  b.vdivrange = bm.vdivrange.value_or(-1);
+  b.vdivstep = bm.vdivstep.value_or(-1);
+  b.dispsteps = bm.dispsteps.value_or(-1);
   b.dispersion = bm.dispersion;
-  b.dispstep = bm.dispstep;
+  b.dispstep = bm.dispstep.value_or(-1);
   resolve_steps(b.hdivsteps, b.hdivrange, b.hdivstep, 1.0, false);
   resolve_steps(b.vdivsteps, b.vdivrange, b.vdivstep, 1.0, false);
   resolve_steps(b.dispsteps, b.dispersion, b.dispstep, 1.0, false);
@@ -128,11 +130,12 @@ BeamSampling resolve_beam_sampling(const BeamConfig& bm) {
 }
 
 SensorSampling resolve_sensor(const DetectorConfig& d, const Quirks& q, Log& log) {
+  // The reference's -1 for "not given".
   SensorSampling s;
-  s.thicksteps = d.thicksteps;
-  s.thick = d.thick;
-  s.thickstep = d.thickstep;
-  s.mu = d.mu;
+  s.thicksteps = d.thicksteps.value_or(-1);
+  s.thick = d.thick.value_or(-1);
+  s.thickstep = d.thickstep.value_or(-1);
+  s.mu = d.mu.value_or(-1);
   // nanoBragg starts the thickness at 0, not "not given", so -thicksteps or
   // -detector_thickstep alone never switch absorption on there, and a lone
   // thickness gets 2 layers of half its size; the spec resolves thickness
@@ -155,7 +158,7 @@ Oversampling resolve_oversample(const SamplingConfig& smp, double xtal_max, doub
   int recommended = static_cast<int>(std::ceil(3.0 * xtal_max / reciprocal_pixel_size));
   if (recommended <= 0) recommended = 1;
   Oversampling o;
-  o.oversample = smp.oversample;
+  o.oversample = smp.oversample.value_or(0);
   if (o.oversample <= 0) {
     o.oversample = recommended;
     o.automatic = o.oversample;

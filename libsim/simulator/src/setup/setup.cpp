@@ -1,10 +1,15 @@
 // prepare_simulation: the set-up units (units.hpp) called in the order that
 // keeps nanoBragg.c's results to the bit, its messages in order and, of
-// several problems, the same one reported first. All file I/O is in
-// inputs.cpp; the Fdump.bin cache is written last, once everything is valid.
+// several problems, the same one reported first. What nbsim refuses
+// (nbsim/validate.hpp) is checked first, before any file is read; all file
+// I/O is in inputs.cpp; the Fdump.bin cache is written last, once everything
+// is valid.
 #include "nbsim/setup.hpp"
 
+#include <fmt/format.h>
+
 #include "nbtrace/base/error.hpp"
+#include "nbsim/validate.hpp"
 #include "units.hpp"
 
 namespace nbsim {
@@ -16,9 +21,16 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   const Quirks& q = cfg.quirks;
   Log& log = out.log;
   Resolved r;
+  validate_config(cfg);
 
-  // Detector size, the beam's fluence, region of interest, the convention's frame.
+  // Detector size (the traced pixels on it, the image buffers within the
+  // machine's memory), the beam's fluence, region of interest, the
+  // convention's frame.
   r.grid = resolve_detector_size(d);
+  validate_trace_pixels(cfg.output.trace_pixels, r.grid.fpixels, r.grid.spixels);
+  const double pixels = static_cast<double>(r.grid.fpixels) * r.grid.spixels;
+  const std::string detector = fmt::format("a {}x{}-pixel detector", r.grid.fpixels, r.grid.spixels);
+  require_memory(detector, image_buffer_bytes(cfg, pixels, resolve_interpolation(cr)));
   r.fluence = resolve_fluence(cfg.beam, cr, log);
   resolve_roi(d, r.grid);
   r.frame = resolve_frame(d, cfg.beam, cr, r.grid, q, log);
@@ -49,6 +61,11 @@ void prepare_simulation(const SimConfig& cfg, PreparedSimulation& out, bool writ
   // Structure factors, sources, mosaic domains.
   out.hkl = read_structure_factors(sf, cfg, log);
   if (out.hkl.reflections == 0) r.interpolate = false;
+  // The grid is held once more, encoded, while the cache is written.
+  const double hkl_bytes = static_cast<double>(out.hkl.values.size()) * sizeof(double) *
+                           (sf == StructureFactors::hkl_file && write_cache ? 2 : 1);
+  require_memory(detector + " and its structure factors",
+                 image_buffer_bytes(cfg, pixels, r.interpolate) + hkl_bytes);
   if (!cfg.beam.source_file.empty()) {
     const std::vector<SourceLine> lines = read_source_file(cfg.beam.source_file);
     out.sources = make_sources(cfg.beam, &lines, r.beam, r.frame, q, log);

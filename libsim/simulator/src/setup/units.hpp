@@ -59,7 +59,8 @@ struct DetectorGrid {
   double detsize_f = 0, detsize_s = 0;  ///< m
   int roi_fmin = 0, roi_fmax = 0, roi_smin = 0, roi_smax = 0;
 };
-/// Throws UsageError for a non-positive pixel, size or distance.
+/// Pixels from -detpixels or the sizes (validate_config has checked them);
+/// UsageError for a detector smaller than a pixel or too many pixels for an int.
 DetectorGrid resolve_detector_size(const DetectorConfig& d);
 /// Throws UsageError when the ROI selects no pixel.
 void resolve_roi(const DetectorConfig& d, DetectorGrid& grid);
