@@ -209,6 +209,8 @@ TEST_CASE("nothing to compare is refused: empty images, resampling them, empty f
   CHECK(message_of<nbtrace::InputError>([&] { resample_nearest(empty, 4, 4); }) ==
         "cannot resample an image with no pixels (0x0)");
   CHECK_THROWS_AS(resample_nearest(blank(2, 2), 0, 3), nbtrace::InputError);
+  const Image short_one{3, 2, std::vector<float>(5, 0.0f)};  // at() would read past its end
+  CHECK(message_of<nbtrace::InputError>([&] { compare(short_one, short_one, {}); }) == "a 3x2 image holds 5 values");
   nbtest::TempDir dir;
   nbtest::write_file(dir / "empty.bin", "");
   CHECK(float_count((dir / "empty.bin").string()) == 0);

@@ -266,6 +266,12 @@ Metrics compare(const Image& ref, const Image& test, const CompareOptions& opt) 
                      std::to_string(test.fast) + "x" + std::to_string(test.slow));
   }
   if (ref.data.empty() || test.data.empty()) throw InputError("the images have no pixels: nothing to compare");
+  for (const Image* img : {&ref, &test}) {
+    if (img->data.size() != img->fast * img->slow) {
+      throw InputError("a " + std::to_string(img->fast) + "x" + std::to_string(img->slow) + " image holds " +
+                       std::to_string(img->data.size()) + " values");
+    }
+  }
   Metrics m;
   m.roi = opt.roi ? *opt.roi : full_roi(ref);
   check_roi(m.roi, ref);
