@@ -263,6 +263,14 @@ TEST_CASE("images: every option on one-pixel and odd-sized images, NaN option va
     CHECK(r.err.find(bad[0] + ": '" + bad[1] + "' is not") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "bad"));
   }
+  // An empty ROI compares nothing: refused, as is one that leaves the image.
+  r = compare_images(dir / "sq.bin", dir / "sq.bin", 7, 7, dir / "bad", {"--roi", "5", "4", "0", "0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "nb-compare: error: --roi: xmin > xmax or ymin > ymax\n");
+  r = compare_images(dir / "one.bin", dir / "one.bin", 1, 1, dir / "bad", {"--roi", "0", "1", "0", "0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "nb-compare: error: --roi 0 1 0 0 leaves the 1x1 image\n");
+  CHECK_FALSE(fs::exists(dir / "bad"));
   // CLI11's own messages echo the argument: escaped.
   r = nbtest::run_tool("nb-compare", {"images", "a", "b", "--fpixels", "7\x1b[31m", "--spixels", "7"});
   CHECK(r.exit_code == 1);
