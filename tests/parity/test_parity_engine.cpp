@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -289,6 +290,77 @@ TEST_CASE("nbparity run honours a policy file's tolerance_rel; --trace-tolerance
   const ParityBundle explicit_tol = run("explicit", "loose.json", 1e-9);
   CHECK(explicit_tol.result.verdict == Verdict::divergent);
   CHECK(json::parse(nbtest::read_file(dir / "explicit/metrics.json"))["trace_tolerance"] == 1e-9);
+}
+
+TEST_CASE("a NaN pixel fails a parity run whatever the thresholds: INVALID_IMAGE, exit 4, traced first") {
+  nbtest::TempDir dir;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  write_image(dir / "golden.bin", 4, 3, 1.0f);
+  write_image(dir / "nan.bin", 4, 3, 1.0f, {{5, nan}, {7, nan}});  // (slow 1, fast 1) and (1, 3)
+  ParityPlan plan;
+  plan.ref = {"golden", StoredOutputs{dir / "golden.bin", {}}, {}, image::Shape{4, 3}};
+  plan.test = {"test", StoredOutputs{dir / "nan.bin", {}}, {}, image::Shape{4, 3}};
+  const ParityResult r = run_parity_plan(plan);  // no thresholds at all
+  CHECK(r.verdict == Verdict::invalid_image);
+  CHECK(r.exit_code() == exit_code::check_failed);
+  REQUIRE(r.images);
+  CHECK(r.images->failed_checks == std::vector<std::string>{"non_finite_test"});
+  CHECK_FALSE(r.images->valid());
+  CHECK(r.images->metrics.non_finite_test.count == 2);
+  CHECK(r.images->metrics.non_finite_test.first_fast == 1);
+  CHECK(r.images->metrics.max_abs_diff == 0);  // the finite pixels agree
+  const json j = r;
+  CHECK(j["verdict"] == "INVALID_IMAGE");
+  CHECK(j["images"]["metrics"]["non_finite_test"]["first"]["value"] == "nan");
+  CHECK(j.get<ParityResult>().verdict == Verdict::invalid_image);
+  // The NaN pixels are the worst: traced first, by index.
+  const auto worst = worst_pixels(image::load_float_image((dir / "golden.bin").string(), 4, 3),
+                                  image::load_float_image((dir / "nan.bin").string(), 4, 3), 5);
+  REQUIRE(worst.size() == 2);
+  CHECK(worst[0].slow == 1);
+  CHECK(worst[0].fast == 1);
+  CHECK(worst[1].fast == 3);
+
+  SUBCASE("nbparity run's bundle says so") {
+    const fs::path sim = write_simulator(dir.path());
+    ParityRunOptions o;
+    o.ref_bin = sim.string();
+    o.test_bin = sim.string();
+    o.args = {"-source", (dir / "golden.bin").string(), "-detpixels_x", "4", "-detpixels_y", "3"};
+    o.test_extra_args = {"-source", (dir / "nan.bin").string()};  // the last -source wins
+    o.correlation_min = 0.5;
+    o.bundle_dir = (dir / "bundle").string();
+    o.argv = {"nbparity", "run"};
+    std::ostringstream notes;
+    const ParityBundle b = run_parity(o, {}, notes);
+    CHECK(b.result.verdict == Verdict::invalid_image);
+    CHECK(b.result.exit_code() == exit_code::check_failed);
+    const json m = json::parse(nbtest::read_file(dir / "bundle/metrics.json"));
+    CHECK(m["verdict"] == "INVALID_IMAGE");
+    CHECK(m["image"]["pass"] == false);
+    CHECK(m["image"]["non_finite_test"]["count"] == 2);
+    CHECK(m["image"]["compared_pixels"] == 10);
+    CHECK(nbtest::read_file(dir / "bundle/summary.md")
+              .find("- Invalid image: test image has 2 non-finite pixels (first at slow 1, fast 1: nan)") !=
+          std::string::npos);
+  }
+  SUBCASE("a matrix case with a NaN golden image fails") {
+    const fs::path sim = write_simulator(dir.path());
+    fs::create_directories(dir / "case");
+    write_image(dir / "case/image.bin", 4, 3, 1.0f, {{0, nan}});
+    nbtest::write_file(dir / "case/case.json",
+                       json{{"image_command", {"nanoBragg", "-source", (dir / "golden.bin").string()}},
+                            {"fpixels", 4},
+                            {"spixels", 3},
+                            {"traces", json::array()}}
+                           .dump());
+    MatrixOptions opt;
+    opt.test_bin = sim.string();
+    const CaseResult c = run_matrix_case(MatrixCase{"nan_case", (dir / "case").string(), {}}, opt);
+    CHECK_MESSAGE(c.error.empty(), c.error);
+    CHECK_FALSE(c.pass);
+    CHECK(c.failed_checks == std::vector<std::string>{"non_finite_ref"});
+  }
 }
 
 TEST_CASE("results that travel between MPI ranks survive JSON: matrix cases, batch job outcomes") {

@@ -1,6 +1,9 @@
 // nb-compare: every documented exit code provoked, and the outputs.
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
@@ -19,6 +22,31 @@ fs::path fake_simulator(const fs::path& dir, const std::string& name, const std:
                             std::to_string(code) + "\n");
   ::chmod(p.c_str(), 0755);
   return p;
+}
+/// A float32 image of n values, all `base` but for the given (index, value) pixels.
+void write_floats(const fs::path& file, std::size_t n, float base, const std::vector<std::pair<std::size_t, float>>& px = {}) {
+  std::vector<float> v(n, base);
+  for (const auto& [i, value] : px) v[i] = value;
+  nbtest::write_file(file, std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+}
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+/// nb-compare images A B on WxH images into OUT, with extra options.
+nbtest::ProcessResult compare_images(const fs::path& a, const fs::path& b, std::size_t w, std::size_t h,
+                                     const fs::path& out, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"images", a.string(), b.string(), "--fpixels", std::to_string(w), "--spixels",
+                                std::to_string(h), "--outdir", out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return nbtest::run_tool("nb-compare", args);
+}
+
+/// The names in a folder, sorted (hidden ones too: staging debris shows).
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 }  // namespace
 
@@ -104,4 +132,195 @@ TEST_CASE("runner: both programs with the same arguments; exit 2 when one fails"
   CHECK(r.exit_code == 2);
   // No reference program at all: a usage error.
   CHECK(nbtest::run_tool("nb-compare", {"--test-bin", good.string(), "--", "-default_F", "100"}).exit_code == 1);
+}
+
+TEST_CASE("images: NaN pixels fail with exit 4, the count and the first position, whatever the thresholds") {
+  nbtest::TempDir dir;
+  write_floats(dir / "nan.bin", 1024 * 1024, kNaN);
+  write_floats(dir / "zero.bin", 1024 * 1024, 0.0f);
+  auto r = compare_images(dir / "nan.bin", dir / "zero.bin", 1024, 1024, dir / "o", {"--save-diff"});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("reference image has 1048576 non-finite pixels (first at slow 0, fast 0: nan)\n") !=
+        std::string::npos);
+  CHECK(r.out.find("nothing was compared") != std::string::npos);
+  // The whole set is written: the previews show where the NaNs are.
+  CHECK(listing(dir / "o") == std::vector<std::string>{"diff.bin", "diff.png", "ref.png", "summary.json", "test.png"});
+  const auto j = nlohmann::json::parse(nbtest::read_file(dir / "o/summary.json"));
+  CHECK(j["exit_code"] == 4);
+  CHECK(j["verdict"] == "INVALID_IMAGE");
+  CHECK(j["failed_checks"] == nlohmann::json::array({"non_finite_ref", "nothing_compared"}));
+  CHECK(j["metrics"]["non_finite_ref"] ==
+        nlohmann::json{{"count", 1048576}, {"first", {{"slow", 0}, {"fast", 0}, {"value", "nan"}}}});
+  CHECK(j["metrics"]["non_finite_test"]["count"] == 0);
+  CHECK(j["metrics"]["compared_pixels"] == 0);
+  CHECK(j["messages"][0] == "reference image has 1048576 non-finite pixels (first at slow 0, fast 0: nan)");
+
+  // One NaN and one -inf in the test image of the 512x512 example: the rest
+  // still agrees exactly, and the metrics say over how many pixels.
+  const std::string example_bytes = nbtest::read_file(example("image.bin"));
+  std::vector<float> v(512 * 512);
+  std::memcpy(v.data(), example_bytes.data(), example_bytes.size());
+  v[3 * 512 + 7] = -std::numeric_limits<float>::infinity();
+  v[300 * 512 + 2] = kNaN;
+  nbtest::write_file(dir / "two.bin", std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  r = compare_images(example("image.bin"), dir / "two.bin", 512, 512, dir / "t", {"--threshold", "0.99"});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("over 262142 of 262144 pixels") != std::string::npos);
+  CHECK(r.out.find("test image has 2 non-finite pixels (first at slow 3, fast 7: -inf)") != std::string::npos);
+  const auto t = nlohmann::json::parse(nbtest::read_file(dir / "t/summary.json"));
+  CHECK(t["metrics"]["correlation"].get<double>() == doctest::Approx(1.0));
+  CHECK(t["failed_checks"] == nlohmann::json::array({"non_finite_test"}));
+  // A ROI without them compares clean.
+  r = compare_images(example("image.bin"), dir / "two.bin", 512, 512, dir / "roi", {"--roi", "100", "511", "0", "200"});
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("images: empty, folder, missing and odd-sized inputs are refused with exit 5 and one line; nothing written") {
+  nbtest::TempDir dir;
+  nbtest::write_file(dir / "empty.bin", "");
+  nbtest::write_file(dir / "seven.bin", "1234567");
+  const std::string img = example("image.bin");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::string e = (dir / "empty.bin").string();
+  const std::vector<Case> cases{
+      {{img, e, "--resample"}, e + ": is empty (0 bytes): no pixels to compare"},
+      {{img, e, "--resample", "--save-diff", "--roi", "0", "1", "0", "1"}, e + ": is empty (0 bytes): no pixels to compare"},
+      {{e, img}, e + ": is empty (0 bytes): no pixels to compare"},
+      {{e, e}, e + ": is empty (0 bytes): no pixels to compare"},
+      {{img, dir.path().string()}, dir.path().string() + ": is a folder, not a float image"},
+      {{dir.path().string(), img}, dir.path().string() + ": is a folder, not a float image"},
+      {{img, (dir / "none.bin").string()}, (dir / "none.bin").string() + ": cannot read float image: No such file or directory"},
+      {{img, (dir / "seven.bin").string()}, (dir / "seven.bin").string() + ": 7 bytes is not a whole number of float32 values"},
+      // Control characters in a name are escaped in the message.
+      {{img, (dir / "a\x1b[2J\nb.bin").string()},
+       (dir / "a\\x1b[2J\\nb.bin").string() + ": cannot read float image: No such file or directory"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args{"images", c.args[0], c.args[1], "--fpixels", "512", "--spixels", "512", "--outdir",
+                                  (dir / "o").string()};
+    args.insert(args.end(), c.args.begin() + 2, c.args.end());
+    const auto r = nbtest::run_tool("nb-compare", args);
+    CAPTURE(c.message);
+    CHECK(r.exit_code == 5);
+    CHECK(r.err == "nb-compare: error: " + c.message + "\n");
+    CHECK_FALSE(fs::exists(dir / "o"));
+  }
+  // The default folder is not made either.
+  const auto r = nbtest::run_tool("nb-compare", {"images", img, e, "--fpixels", "512", "--spixels", "512"}, dir.path());
+  CHECK(r.exit_code == 5);
+  CHECK_FALSE(fs::exists(dir / "comparisons"));
+}
+
+TEST_CASE("images: every option on one-pixel and odd-sized images, NaN option values refused") {
+  nbtest::TempDir dir;
+  write_floats(dir / "one.bin", 1, 2.0f);
+  write_floats(dir / "odd.bin", 15, 1.0f, {{7, 4.0f}});  // 3x5, a peak at (slow 2, fast 1)
+  write_floats(dir / "sq.bin", 49, 1.0f, {{24, 9.0f}});  // 7x7, a peak in the middle
+  int n = 0;
+  const auto run = [&](const std::string& a, const std::string& b, std::size_t w, std::size_t h,
+                       std::vector<std::string> extra) {
+    return compare_images(dir / a, dir / b, w, h, dir / ("o" + std::to_string(++n)), std::move(extra));
+  };
+  for (const std::vector<std::string>& opts :
+       {std::vector<std::string>{}, {"--save-diff", "--png-scale", "0"}, {"--save-diff", "--png-scale", "100"},
+        {"--roi", "0", "0", "0", "0"}, {"--peaks", "0"}, {"--peaks", "1000", "--peak-percentile", "0"},
+        {"--peak-gate", "0"}}) {
+    CAPTURE(opts.size());
+    CHECK(run("one.bin", "one.bin", 1, 1, opts).exit_code == 0);
+    CHECK(run("odd.bin", "odd.bin", 3, 5, opts).exit_code == 0);
+  }
+  // One pixel has no correlation: any threshold fails it.
+  auto r = run("one.bin", "one.bin", 1, 1, {"--threshold", "-1"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("correlation undefined (an image is constant), threshold -1") != std::string::npos);
+  CHECK(run("odd.bin", "odd.bin", 3, 5, {"--threshold", "1"}).exit_code == 0);
+  // One pixel against 7x7 and back, resampled.
+  r = run("sq.bin", "one.bin", 7, 7, {"--resample", "--save-diff"});
+  CHECK(r.exit_code == 0);
+  CHECK(nbtest::read_file(dir / ("o" + std::to_string(n)) / "summary.json").find("from 1x1 to 7x7") != std::string::npos);
+  r = run("one.bin", "sq.bin", 1, 1, {"--resample", "--roi", "0", "0", "0", "0"});
+  CHECK(r.exit_code == 0);
+  // An odd-sized test image is named by --test-fpixels/--test-spixels.
+  r = compare_images(dir / "sq.bin", dir / "odd.bin", 7, 7, dir / "odd", {"--test-fpixels", "3", "--test-spixels", "5"});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("shape mismatch: reference 7x7, test 3x5") != std::string::npos);
+  CHECK(listing(dir / "odd") == std::vector<std::string>{"summary.json"});
+  r = compare_images(dir / "sq.bin", dir / "odd.bin", 7, 7, dir / "odd_r",
+                     {"--test-fpixels", "3", "--test-spixels", "5", "--resample", "--save-diff", "--roi", "1", "5", "2", "6"});
+  CHECK(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(nbtest::read_file(dir / "odd_r/summary.json"));
+  CHECK(j["metrics"]["pixels"] == 25);
+  // A NaN or out-of-range option value is a usage error, and nothing is written.
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--threshold", "nan"}, {"--png-scale", "nan"},
+                                              {"--peak-percentile", "nan"}, {"--peak-gate", "-1"}, {"--peak-gate", "inf"},
+                                              {"--png-scale", "101"}}) {
+    CAPTURE(bad[0] + " " + bad[1]);
+    r = compare_images(dir / "sq.bin", dir / "sq.bin", 7, 7, dir / "bad", bad);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(bad[0] + ": '" + bad[1] + "' is not") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "bad"));
+  }
+  // An empty ROI compares nothing: refused, as is one that leaves the image.
+  r = compare_images(dir / "sq.bin", dir / "sq.bin", 7, 7, dir / "bad", {"--roi", "5", "4", "0", "0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "nb-compare: error: --roi: xmin > xmax or ymin > ymax\n");
+  r = compare_images(dir / "one.bin", dir / "one.bin", 1, 1, dir / "bad", {"--roi", "0", "1", "0", "0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "nb-compare: error: --roi 0 1 0 0 leaves the 1x1 image\n");
+  CHECK_FALSE(fs::exists(dir / "bad"));
+  // CLI11's own messages echo the argument: escaped.
+  r = nbtest::run_tool("nb-compare", {"images", "a", "b", "--fpixels", "7\x1b[31m", "--spixels", "7"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("7\\x1b[31m") != std::string::npos);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("outputs are one set: a failed write leaves the folder as it was; a rerun leaves no file of the last run") {
+  nbtest::TempDir dir;
+  const fs::path out = dir / "o";
+  auto r = compare_images(example("image.bin"), example("image.bin"), 512, 512, out, {"--save-diff"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("outputs: " + out.string() + "/ (ref.png, test.png, diff.png, diff.bin, summary.json)") !=
+        std::string::npos);
+  const std::string old_summary = nbtest::read_file(out / "summary.json");
+  const std::string old_ref = nbtest::read_file(out / "ref.png");
+  // A folder where test.png should go: refused before anything is written.
+  fs::remove(out / "test.png");
+  fs::create_directory(out / "test.png");
+  r = compare_images(example("image.bin"), example("py_image.bin"), 512, 512, out, {"--save-diff"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "nb-compare: error: " + (out / "test.png").string() + ": is a folder, not a file that can be written\n");
+  CHECK(nbtest::read_file(out / "summary.json") == old_summary);
+  CHECK(nbtest::read_file(out / "ref.png") == old_ref);
+  CHECK(listing(out) == std::vector<std::string>{"diff.bin", "diff.png", "ref.png", "summary.json", "test.png"});
+  // Rerun without --save-diff into the same folder: diff.png and diff.bin of the last run go.
+  fs::remove(out / "test.png");
+  r = compare_images(example("image.bin"), example("py_image.bin"), 512, 512, out, {"--threshold", "0.99"});
+  CHECK(r.exit_code == 3);
+  CHECK(listing(out) == std::vector<std::string>{"ref.png", "summary.json", "test.png"});
+  const auto j = nlohmann::json::parse(nbtest::read_file(out / "summary.json"));
+  CHECK(j["outputs"] == nlohmann::json::array({"ref.png", "test.png", "summary.json"}));
+  CHECK(j["messages"] == nlohmann::json::array({"correlation below threshold 0.99"}));
+}
+
+TEST_CASE("runner: a program writing NaNs fails with exit 4; one writing nothing is refused with exit 5") {
+  nbtest::TempDir dir;
+  write_floats(dir / "nan.bin", 512 * 512, 1.0f, {{5, kNaN}});
+  nbtest::write_file(dir / "empty.bin", "");
+  const fs::path good = fake_simulator(dir.path(), "good.sh", example("image.bin"), 0);
+  const fs::path nan = fake_simulator(dir.path(), "nan.sh", (dir / "nan.bin").string(), 0);
+  const fs::path empty = fake_simulator(dir.path(), "empty.sh", (dir / "empty.bin").string(), 0);
+  auto r = nbtest::run_tool("nb-compare", {"--ref-bin", good.string(), "--test-bin", nan.string(), "--outdir",
+                                           (dir / "n").string(), "--", "-default_F", "100"});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("test image has 1 non-finite pixel (first at slow 0, fast 5: nan)") != std::string::npos);
+  CHECK(nlohmann::json::parse(nbtest::read_file(dir / "n/summary.json"))["verdict"] == "INVALID_IMAGE");
+  r = nbtest::run_tool("nb-compare", {"--ref-bin", good.string(), "--test-bin", empty.string(), "--outdir",
+                                      (dir / "e").string(), "--", "-default_F", "100"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err == "nb-compare: error: " + (dir / "e/test_float.bin").string() + ": is empty (0 bytes): no pixels to compare\n");
+  CHECK_FALSE(fs::exists(dir / "e/summary.json"));
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
@@ -30,20 +31,44 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-/// A fresh output folder: the given one, or comparisons/<time>-<hash>.
-fs::path make_outdir(const std::string& requested, const std::string& hash_input) {
-  fs::path dir = requested;
-  if (dir.empty()) {
+/// nb-compare's own files in its output folder (runner mode's program
+/// outputs are the programs'): every run writes some of them as one set.
+constexpr const char* kOwnFiles[] = {"ref.png", "test.png", "diff.png", "diff.bin", "summary.json"};
+
+struct OutputFolder {
+  fs::path path;
+  bool created = false;  ///< made by this run (removed again when its set fails and it is empty)
+};
+
+/// The output folder: the given one, or a fresh comparisons/<time>-<hash>;
+/// made now when `create` (runner mode: the programs write into it), else
+/// by the output set's commit.
+OutputFolder output_folder(const std::string& requested, const std::string& hash_input, bool create) {
+  OutputFolder out{requested, false};
+  if (out.path.empty()) {
     const std::string base = fmt::format("comparisons/{:%Y%m%d-%H%M%S}-{}", fmt::gmtime(std::time(nullptr)),
                                          sha256_hex(hash_input).substr(0, 8));
-    dir = base;
-    for (int i = 2; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
+    out.path = base;
+    for (int i = 2; fs::exists(out.path); ++i) out.path = base + "-" + std::to_string(i);
   }
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw OutputError(dir.string() + ": cannot create output folder: " + ec.message());
-  return dir;
+  out.created = !fs::exists(out.path, ec);
+  if (create) {
+    fs::create_directories(out.path, ec);
+    if (ec) throw OutputError(out.path.string() + ": cannot create output folder: " + ec.message());
+  }
+  return out;
 }
+
+/// The files of one run, committed together with summary.json.
+struct OutputSet {
+  AtomicFileSet files;
+  std::vector<std::string> names;
+  void add(const fs::path& dir, const std::string& name, std::string content) {
+    files.add(dir / name, std::move(content));
+    names.push_back(name);
+  }
+};
 
 std::string file_sha256(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -71,20 +96,33 @@ std::string shape_text(const std::optional<image::Shape>& s) {
   return s ? fmt::format("{}x{}", s->fast, s->slow) : std::string("?");
 }
 
-/// The comparison's report: previews, summary fields, the metrics line; the exit code.
-int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path& dir, json& summary, std::ostream& out) {
+/// The verdict's lines: printed, and kept in summary.json as "messages".
+void say(const std::string& line, json& summary, std::ostream& out) {
+  out << line << "\n";
+  summary["messages"].push_back(line);
+}
+
+/// The comparison's report: previews and summary fields into `set`, the
+/// metrics and verdict lines on `out`; the exit code (the engine's verdict:
+/// 0 pass, 3 below --threshold, 4 shapes differ or an image is invalid).
+int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path& dir, json& summary, OutputSet& set,
+           std::ostream& out) {
+  summary["verdict"] = std::string(verdict_name(r.verdict));
+  summary["messages"] = json::array();
   if (r.verdict == Verdict::shape_mismatch) {
-    out << "shape mismatch: reference " << shape_text(r.ref.shape) << ", test " << shape_text(r.test.shape)
-        << " (use --resample)\n";
+    say(fmt::format("shape mismatch: reference {}, test {} (use --resample)", shape_text(r.ref.shape),
+                    shape_text(r.test.shape)),
+        summary, out);
     summary["error"] = "shape mismatch";
-    return exit_code::check_failed;
+    return r.exit_code();
   }
   const ImageComparison& cmp = *r.images;
   const image::Metrics& m = cmp.metrics;
   const image::Image& ref = *cmp.ref_image;
   const image::Image& test = *cmp.test_image;
 
-  // Previews share one scale: the union percentile of both images over the ROI.
+  // Previews share one scale: the union percentile of both images' finite
+  // values over the ROI.
   std::vector<float> both;
   both.reserve(2 * m.pixels);
   for (const image::Image* img : {&ref, &test}) {
@@ -92,21 +130,17 @@ int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path&
       for (std::size_t f = m.roi.xmin; f <= m.roi.xmax; ++f) both.push_back(img->at(s, f));
     }
   }
-  const double vmax = image::percentile(both, c.png_scale);
-  image::write_png_preview((dir / "ref.png").string(), ref, m.roi, vmax);
-  image::write_png_preview((dir / "test.png").string(), test, m.roi, vmax);
+  const double vmax = image::percentile(std::move(both), c.png_scale);
+  set.add(dir, "ref.png", image::png_preview(ref, m.roi, vmax));
+  set.add(dir, "test.png", image::png_preview(test, m.roi, vmax));
   if (c.save_diff) {
-    image::Image diff = ref;
-    std::vector<float> mag;
-    mag.reserve(diff.data.size());
-    for (std::size_t i = 0; i < diff.data.size(); ++i) {
-      diff.data[i] = test.data[i] - ref.data[i];
-      mag.push_back(std::fabs(diff.data[i]));
-    }
-    const double dmax = image::percentile(mag, c.png_scale);
-    image::write_png_diff((dir / "diff.png").string(), ref, test, m.roi, dmax);
-    write_file_atomic(dir / "diff.bin",
-                      std::string_view(reinterpret_cast<const char*>(diff.data.data()), diff.data.size() * sizeof(float)));
+    std::vector<float> diff(ref.data.size());
+    for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = test.data[i] - ref.data[i];
+    std::vector<float> mag(diff.size());
+    for (std::size_t i = 0; i < diff.size(); ++i) mag[i] = std::fabs(diff[i]);
+    const double dmax = image::percentile(std::move(mag), c.png_scale);
+    set.add(dir, "diff.png", image::png_diff(ref, test, m.roi, dmax));
+    set.add(dir, "diff.bin", std::string(reinterpret_cast<const char*>(diff.data()), diff.size() * sizeof(float)));
   }
 
   summary["resample"] = c.resample;
@@ -115,29 +149,54 @@ int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path&
                                            shape_text(cmp.test_resampled_from), shape_text(cmp.shape));
   }
   summary["metrics"] = m;
-  summary["png_scale_method"] = "linear, 0 to the percentile of both images over the ROI";
+  summary["failed_checks"] = cmp.failed_checks;
+  summary["png_scale_method"] = "linear, 0 to the percentile of both images' finite values over the ROI";
   summary["png_scale_percentile"] = c.png_scale;
   summary["png_scale_value"] = vmax;
   summary["threshold"] = c.threshold ? json(*c.threshold) : json(nullptr);
 
   out << fmt::format(
       "correlation {}  rmse {:.6g}  max|diff| {:.6g} at (slow {}, fast {})  sum ratio {}  peaks matched {}/{} "
-      "(mean {:.2f} px, max {:.2f} px)\n",
+      "(mean {:.2f} px, max {:.2f} px){}\n",
       m.correlation ? fmt::format("{:f}", *m.correlation) : "undefined", m.rmse, m.max_abs_diff, m.max_abs_diff_slow,
       m.max_abs_diff_fast, m.sum_ratio ? fmt::format("{:f}", *m.sum_ratio) : "n/a", m.peaks.matched,
-      m.peaks.ref_peaks, m.peaks.mean_displacement, m.peaks.max_displacement);
-  if (!cmp.pass()) {
-    out << fmt::format("correlation below threshold {:g}\n", *c.threshold);
-    return exit_code::divergence;
+      m.peaks.ref_peaks, m.peaks.mean_displacement, m.peaks.max_displacement,
+      m.compared < m.pixels ? fmt::format("  over {} of {} pixels", m.compared, m.pixels) : std::string());
+  for (const std::string& why : image::invalid_messages(m)) say(why, summary, out);
+  if (std::find(cmp.failed_checks.begin(), cmp.failed_checks.end(), "correlation") != cmp.failed_checks.end()) {
+    say(m.correlation ? fmt::format("correlation below threshold {:g}", *c.threshold)
+                      : fmt::format("correlation undefined ({}), threshold {:g}",
+                                    m.compared ? "an image is constant" : "nothing compared", *c.threshold),
+        summary, out);
   }
-  return exit_code::ok;
+  return r.exit_code();
 }
 
-void finish(const fs::path& dir, json& summary, int exit, std::ostream& out) {
+/// Commits the run's set with summary.json; then removes nb-compare files an
+/// earlier run left in the folder that this set does not have, so the folder
+/// never mixes two runs. A failed commit leaves the folder as it was (and
+/// removes it when this run made it and it is empty).
+void finish(const OutputFolder& dir, json& summary, int exit, OutputSet& set, std::ostream& out) {
   summary["exit_code"] = exit;
-  write_file_atomic(dir / "summary.json", summary.dump(2) + "\n");
-  out << "outputs: " << dir.string() << "/ (summary.json, ref.png, test.png"
-      << (summary.contains("metrics") && summary.value("save_diff", false) ? ", diff.png, diff.bin" : "") << ")\n";
+  std::vector<std::string> listed = set.names;
+  listed.emplace_back("summary.json");
+  summary["outputs"] = listed;
+  set.add(dir.path, "summary.json", summary.dump(2) + "\n");
+  try {
+    set.files.commit();
+  } catch (...) {
+    std::error_code ec;
+    if (dir.created) fs::remove(dir.path, ec);  // only when empty
+    throw;
+  }
+  for (const char* name : kOwnFiles) {
+    if (std::find(listed.begin(), listed.end(), name) != listed.end()) continue;
+    std::error_code ec;
+    if (fs::is_regular_file(dir.path / name, ec)) fs::remove(dir.path / name, ec);
+  }
+  std::string names;
+  for (const std::string& n : listed) names += (names.empty() ? "" : ", ") + n;
+  out << "outputs: " << printable(dir.path.string()) << "/ (" << names << ")\n";
 }
 
 json common_json(const CompareCommonOptions& c) {
@@ -183,13 +242,15 @@ int run_compare_images(const CompareImagesOptions& opt, std::ostream& out, std::
   }
   plan.test = {"test", StoredOutputs{opt.test, {}}, {}, image::Shape{tf, ts}};
   const ParityResult r = run_parity_plan(plan);
-  const fs::path dir = make_outdir(opt.common.outdir, opt.ref + "\n" + opt.test);
+  // The folder is made by the commit: a run that fails before it leaves none.
+  const OutputFolder dir = output_folder(opt.common.outdir, opt.ref + "\n" + opt.test, false);
   json summary = common_json(opt.common);
   summary["mode"] = "images";
   summary["ref"] = {{"path", opt.ref}, {"sha256", file_sha256(opt.ref)}, {"shape", image::Shape{opt.fpixels, opt.spixels}}};
   summary["test"] = {{"path", opt.test}, {"sha256", file_sha256(opt.test)}, {"shape", image::Shape{tf, ts}}};
-  const int exit = report(r, opt.common, dir, summary, out);
-  finish(dir, summary, exit, out);
+  OutputSet set;
+  const int exit = report(r, opt.common, dir.path, summary, set, out);
+  finish(dir, summary, exit, set, out);
   return exit;
 }
 
@@ -201,7 +262,8 @@ int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::o
   if (ref_bin.empty()) throw UsageError("no reference program: give --ref-bin PATH or set NB_C_BIN");
   const std::string test_bin = opt.test_bin.empty() ? sibling_tool("nbsim") : opt.test_bin;
   if (opt.args.empty()) throw UsageError("no simulator arguments after --");
-  const fs::path dir = make_outdir(opt.common.outdir, shell_join(opt.args));
+  const OutputFolder folder = output_folder(opt.common.outdir, shell_join(opt.args), true);
+  const fs::path& dir = folder.path;
   json summary = common_json(opt.common);
   summary["mode"] = "run";
   summary["args"] = opt.args;
@@ -223,13 +285,15 @@ int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::o
                         {"command", shell_join(s.command)}};
   };
   const ParityResult r = run_parity_plan(plan, progress);
+  OutputSet set;
   if (r.verdict == Verdict::program_failed) {
-    err << "nb-compare: a runner failed; see " << dir.string() << "/*_stderr.txt\n";
-    finish(dir, summary, exit_code::program_failed, out);
+    err << "nb-compare: a runner failed; see " << printable(dir.string()) << "/*_stderr.txt\n";
+    summary["verdict"] = std::string(verdict_name(r.verdict));
+    finish(folder, summary, exit_code::program_failed, set, out);
     return exit_code::program_failed;
   }
-  const int exit = report(r, opt.common, dir, summary, out);
-  finish(dir, summary, exit, out);
+  const int exit = report(r, opt.common, dir, summary, set, out);
+  finish(folder, summary, exit, set, out);
   return exit;
 }
 

@@ -2,9 +2,12 @@
 // nb-compare: compare the float images of two nanoBragg implementations,
 // either two existing files (`images`) or by running both programs with the
 // same arguments, through the parity engine (images only). Exit codes
-// (AT-TOOLS-001, nbtrace::exit_code): 0 ok, 1 failure (usage), 2
-// program_failed (a runner), 3 divergence (correlation below --threshold),
-// 4 check_failed (shape mismatch without --resample), 5 input (I/O).
+// (AT-TOOLS-001, nbtrace::exit_code): 0 ok, 1 failure (usage, an output
+// that cannot be written), 2 program_failed (a runner), 3 divergence
+// (correlation below --threshold), 4 check_failed (shape mismatch without
+// --resample; a NaN or infinite pixel in the ROI), 5 input (an image
+// missing, a folder, empty or of the wrong size). Its own files (PNGs,
+// diff.bin, summary.json) are written as one set (docs/nb-compare.md).
 #include <iosfwd>
 #include <optional>
 #include <string>

@@ -2,7 +2,11 @@
 //   nb-compare [options] [--ref-bin PATH] [--test-bin PATH] -- ARGS...
 //   nb-compare images REF.bin TEST.bin --fpixels N --spixels M [options]
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,20 +16,42 @@
 
 namespace {
 
+/// A finite number in [lo, hi]. (NaN passes CLI::Range, every comparison
+/// with it being false, and a NaN threshold, percentile or gate would make
+/// every verdict meaningless.)
+CLI::Validator finite_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !std::isfinite(v)) return "'" + text + "' is not a finite number";
+        if (v < lo || v > hi) {
+          return "'" + text + "' is not " +
+                 (hi == std::numeric_limits<double>::max() ? fmt::format("at least {:g}", lo)
+                                                            : fmt::format("from {:g} to {:g}", lo, hi));
+        }
+        return std::string();
+      },
+      "FINITE", "finite");
+}
+constexpr double kAny = std::numeric_limits<double>::max();
+
 void add_common(CLI::App& app, nbtrace::CompareCommonOptions& c, std::vector<std::size_t>& roi) {
   app.add_option("--outdir", c.outdir, "output folder (default: comparisons/<UTC time>-<hash>)");
   app.add_option("--roi", roi, "region for the metrics: xmin xmax ymin ymax (inclusive pixels; x = fast)")->expected(4);
-  app.add_option("--threshold", c.threshold, "minimum correlation; below it the exit code is 3");
+  app.add_option("--threshold", c.threshold, "minimum correlation; below it the exit code is 3")
+      ->check(finite_in(-kAny, kAny));
   app.add_flag("--resample", c.resample, "resize the test image to the reference's shape (nearest neighbour)");
   app.add_option("--png-scale", c.png_scale, "percentile of both images mapped to white in the previews")
       ->default_val(99.5)
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(finite_in(0, 100));
   app.add_flag("--save-diff", c.save_diff, "also write diff.bin and a signed heat map diff.png");
   app.add_option("--peaks", c.peaks, "peaks to register per image (brightest local maxima)")->default_val(20);
   app.add_option("--peak-percentile", c.peak_percentile, "peaks must exceed this percentile of the ROI")
       ->default_val(95.0)
-      ->check(CLI::Range(0.0, 100.0));
-  app.add_option("--peak-gate", c.peak_gate, "largest distance in pixels for a matched peak pair")->default_val(2.0);
+      ->check(finite_in(0, 100));
+  app.add_option("--peak-gate", c.peak_gate, "largest distance in pixels for a matched peak pair")
+      ->default_val(2.0)
+      ->check(finite_in(0, kAny));
 }
 
 }  // namespace
@@ -38,8 +64,8 @@ int main(int argc, char** argv) {
       "nb-compare: run two nanoBragg implementations with the same arguments (or take two float images) and compare "
       "the images: correlation, MSE, RMSE, max |diff| and where, sums and their ratio, peak registration "
       "(Hungarian matching under a pixel gate), PNG previews and summary.json in a fresh folder.\n"
-      "Exit codes: 0 done, 1 usage, 2 a runner failed, 3 correlation below --threshold, 4 shape mismatch without "
-      "--resample, 5 I/O error.",
+      "Exit codes: 0 the images agree, 1 usage, 2 a runner failed, 3 correlation below --threshold, 4 shape mismatch "
+      "without --resample or an image with NaN/inf pixels, 5 an image missing, empty, a folder or of the wrong size.",
       "nb-compare"};
   app.set_version_flag("--version", std::string(nbtrace::version()));
   nbtrace::CompareRunOptions run;
@@ -65,7 +91,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == nbtrace::exit_code::ok ? nbtrace::exit_code::ok : nbtrace::exit_code::failure;
+    // CLI11's message echoes the offending argument: escaped, line by line.
+    std::ostringstream err;
+    const int code = app.exit(e, std::cout, err);
+    std::istringstream lines(err.str());
+    for (std::string line; std::getline(lines, line);) std::cerr << nbtrace::printable(line) << "\n";
+    return code == nbtrace::exit_code::ok ? nbtrace::exit_code::ok : nbtrace::exit_code::failure;
   }
   auto to_roi = [](const std::vector<std::size_t>& v) -> std::optional<nbtrace::image::Roi> {
     if (v.empty()) return std::nullopt;

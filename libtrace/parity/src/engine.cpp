@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 #include "nbtrace/base/error.hpp"
@@ -83,6 +84,7 @@ class Engine {
                             });
     const bool traces_agree = std::all_of(result_.pixels.begin(), result_.pixels.end(), [](const PixelResult& p) { return p.pass(); });
     const bool images_agree = !result_.images || result_.images->pass();
+    if (result_.images && !result_.images->valid()) return finish(Verdict::invalid_image);
     if (traces_agree && images_agree && too_little) return finish(Verdict::not_compared);
     return finish(traces_agree && images_agree ? Verdict::pass : Verdict::divergent);
   }
@@ -187,7 +189,10 @@ class Engine {
       test = image::resample_nearest(test, ref.fast, ref.slow);
     }
     c.metrics = image::compare(ref, test, plan_.compare);
-    const float ref_max = ref.data.empty() ? 0.0f : *std::max_element(ref.data.begin(), ref.data.end());
+    // The largest finite reference value: NaN would poison max_element.
+    float ref_max = 0;
+    for (const float v : ref.data)
+      if (std::isfinite(v)) ref_max = std::max(ref_max, v);
     c.max_abs_diff_rel = ref_max > 0 ? c.metrics.max_abs_diff / ref_max : 0.0;
     c.failed_checks = failed_image_checks(plan_.thresholds, c.metrics, c.max_abs_diff_rel);
     ref_image_ = std::make_shared<const image::Image>(std::move(ref));
@@ -276,7 +281,7 @@ class Engine {
 }  // namespace
 
 std::vector<std::string> failed_image_checks(const ImageThresholds& t, const image::Metrics& m, double max_abs_diff_rel) {
-  std::vector<std::string> failed;
+  std::vector<std::string> failed = image::invalid_checks(m);
   if (t.correlation_min && !(m.correlation && *m.correlation >= *t.correlation_min)) failed.push_back("correlation");
   if (t.sum_ratio && !(m.sum_ratio && *m.sum_ratio >= t.sum_ratio->first && *m.sum_ratio <= t.sum_ratio->second)) {
     failed.push_back("sum_ratio");
@@ -296,6 +301,7 @@ std::string_view verdict_name(Verdict v) {
     case Verdict::divergent: return "DIVERGENT";
     case Verdict::program_failed: return "RUNNER_FAILED";
     case Verdict::shape_mismatch: return "SHAPE_MISMATCH";
+    case Verdict::invalid_image: return "INVALID_IMAGE";
     case Verdict::not_compared: return "NOT_COMPARED";
   }
   return "UNKNOWN";
@@ -307,6 +313,7 @@ int exit_code_of(Verdict v) {
     case Verdict::divergent: return exit_code::divergence;
     case Verdict::program_failed: return exit_code::program_failed;
     case Verdict::shape_mismatch: return exit_code::check_failed;
+    case Verdict::invalid_image: return exit_code::check_failed;
     case Verdict::not_compared: return exit_code::check_failed;
   }
   return exit_code::failure;
@@ -319,7 +326,12 @@ std::string pixel_name(const TracedPixel& p) { return fmt::format("s{}_f{}", p.s
 std::vector<TracedPixel> worst_pixels(const image::Image& ref, const image::Image& test, std::size_t k) {
   std::vector<std::pair<float, std::size_t>> d;
   d.reserve(ref.data.size());
-  for (std::size_t i = 0; i < ref.data.size(); ++i) d.emplace_back(std::fabs(test.data[i] - ref.data[i]), i);
+  // A NaN difference (a NaN pixel, inf − inf) ranks as the worst: it is
+  // where a trace is wanted, and NaN keys would break the ordering.
+  for (std::size_t i = 0; i < ref.data.size(); ++i) {
+    const float diff = std::fabs(test.data[i] - ref.data[i]);
+    d.emplace_back(std::isnan(diff) ? std::numeric_limits<float>::infinity() : diff, i);
+  }
   k = std::min(k, d.size());
   std::partial_sort(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(k), d.end(),
                     [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });

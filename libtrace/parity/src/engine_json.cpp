@@ -13,7 +13,8 @@ using nlohmann::json;
 namespace {
 
 Verdict verdict_from_name(const std::string& name) {
-  for (Verdict v : {Verdict::pass, Verdict::divergent, Verdict::program_failed, Verdict::shape_mismatch})
+  for (Verdict v : {Verdict::pass, Verdict::divergent, Verdict::program_failed, Verdict::shape_mismatch,
+                    Verdict::invalid_image, Verdict::not_compared})
     if (verdict_name(v) == name) return v;
   throw InputError("unknown parity verdict '" + name + "'");
 }

@@ -11,26 +11,33 @@
 #include <fstream>
 #include <limits>
 
-#include "nbtrace/base/files.hpp"
 #include "nbtrace/base/error.hpp"
 
 namespace nbtrace::image {
 
 std::size_t float_count(const std::string& path) {
+  const std::string shown = printable(path);
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(shown + ": is a folder, not a float image");
   const auto bytes = std::filesystem::file_size(path, ec);
-  if (ec) throw InputError(path + ": cannot read float image: " + ec.message());
+  if (ec) throw InputError(shown + ": cannot read float image: " + ec.message());
   if (bytes % sizeof(float) != 0) {
-    throw InputError(path + ": " + std::to_string(bytes) + " bytes is not a whole number of float32 values");
+    throw InputError(shown + ": " + std::to_string(bytes) + " bytes is not a whole number of float32 values");
   }
   return static_cast<std::size_t>(bytes / sizeof(float));
 }
 
 Image load_float_image(const std::string& path, std::size_t fast, std::size_t slow) {
+  const std::string shown = printable(path);
   const std::size_t n = float_count(path);
-  if (n != fast * slow) {
-    throw InputError(path + ": holds " + std::to_string(n) + " floats, not " + std::to_string(fast) + "x" +
-                     std::to_string(slow) + " = " + std::to_string(fast * slow));
+  if (n == 0) throw InputError(shown + ": is empty (0 bytes): no pixels to compare");
+  // fast·slow must not wrap round to the file's size.
+  if (fast == 0 || slow == 0 || fast > std::numeric_limits<std::size_t>::max() / slow || n != fast * slow) {
+    const std::string expected = std::to_string(fast) + "x" + std::to_string(slow);
+    throw InputError(shown + ": holds " + std::to_string(n) + " floats, not " + expected +
+                     (fast != 0 && slow != 0 && fast <= std::numeric_limits<std::size_t>::max() / slow
+                          ? " = " + std::to_string(fast * slow)
+                          : std::string()));
   }
   Image img;
   img.fast = fast;
@@ -38,7 +45,7 @@ Image load_float_image(const std::string& path, std::size_t fast, std::size_t sl
   img.data.resize(n);
   std::ifstream in(path, std::ios::binary);
   if (!in || !in.read(reinterpret_cast<char*>(img.data.data()), static_cast<std::streamsize>(n * sizeof(float)))) {
-    throw InputError(path + ": cannot read float image: " + std::strerror(errno));
+    throw InputError(shown + ": cannot read float image: " + std::strerror(errno));
   }
   return img;
 }
@@ -55,6 +62,13 @@ void check_roi(const Roi& roi, const Image& img) {
 }
 
 Image resample_nearest(const Image& img, std::size_t fast, std::size_t slow) {
+  if (img.data.empty() || img.fast * img.slow != img.data.size()) {
+    throw InputError("cannot resample an image with no pixels (" + std::to_string(img.fast) + "x" +
+                     std::to_string(img.slow) + ")");
+  }
+  if (fast == 0 || slow == 0) {
+    throw InputError("cannot resample to " + std::to_string(fast) + "x" + std::to_string(slow) + ": no pixels");
+  }
   Image out;
   out.fast = fast;
   out.slow = slow;
@@ -70,6 +84,8 @@ Image resample_nearest(const Image& img, std::size_t fast, std::size_t slow) {
 }
 
 double percentile(std::vector<float> v, double p) {
+  if (std::isnan(p)) throw UsageError("a percentile must be a number from 0 to 100, not nan");
+  v.erase(std::remove_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); }), v.end());
   if (v.empty()) return 0;
   const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(v.size() - 1);
   const auto lo = static_cast<std::size_t>(std::floor(rank));
@@ -92,13 +108,42 @@ std::vector<float> roi_values(const Image& img, const Roi& roi) {
 }
 }  // namespace
 
+NonFinite count_non_finite(const Image& img, const Roi& roi) {
+  NonFinite nf;
+  for (std::size_t s = roi.ymin; s <= roi.ymax; ++s) {
+    for (std::size_t f = roi.xmin; f <= roi.xmax; ++f) {
+      const float v = img.at(s, f);
+      if (std::isfinite(v)) continue;
+      if (nf.count++ == 0) {
+        nf.first_slow = s;
+        nf.first_fast = f;
+        nf.first_value = v;
+      }
+    }
+  }
+  return nf;
+}
+
+std::string non_finite_name(float v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return std::to_string(v);
+}
+
+float non_finite_value(std::string_view name) {
+  if (name == "nan") return std::numeric_limits<float>::quiet_NaN();
+  if (name == "inf") return std::numeric_limits<float>::infinity();
+  if (name == "-inf") return -std::numeric_limits<float>::infinity();
+  throw InputError("'" + printable(name) + "' is not nan, inf or -inf");
+}
+
 std::vector<Peak> find_peaks(const Image& img, const Roi& roi, std::size_t top_n, double percentile_cut) {
   const double cut = percentile(roi_values(img, roi), percentile_cut);
   std::vector<Peak> peaks;
   for (std::size_t s = roi.ymin; s <= roi.ymax; ++s) {
     for (std::size_t f = roi.xmin; f <= roi.xmax; ++f) {
       const float v = img.at(s, f);
-      if (!(v > cut)) continue;
+      if (!std::isfinite(v) || !(v > cut)) continue;
       bool is_max = true;
       // Neighbours inside the ROI; the border counts as reflected (itself).
       for (int ds = -1; ds <= 1 && is_max; ++ds) {
@@ -220,46 +265,88 @@ Metrics compare(const Image& ref, const Image& test, const CompareOptions& opt) 
     throw UsageError("images differ in shape: " + std::to_string(ref.fast) + "x" + std::to_string(ref.slow) + " vs " +
                      std::to_string(test.fast) + "x" + std::to_string(test.slow));
   }
+  if (ref.data.empty() || test.data.empty()) throw InputError("the images have no pixels: nothing to compare");
+  for (const Image* img : {&ref, &test}) {
+    if (img->data.size() != img->fast * img->slow) {
+      throw InputError("a " + std::to_string(img->fast) + "x" + std::to_string(img->slow) + " image holds " +
+                       std::to_string(img->data.size()) + " values");
+    }
+  }
   Metrics m;
   m.roi = opt.roi ? *opt.roi : full_roi(ref);
   check_roi(m.roi, ref);
   m.pixels = m.roi.width() * m.roi.height();
+  m.non_finite_ref = count_non_finite(ref, m.roi);
+  m.non_finite_test = count_non_finite(test, m.roi);
+  const bool all_finite = m.non_finite_ref.count == 0 && m.non_finite_test.count == 0;
+  const auto both_finite = [&](double r, double t) { return all_finite || (std::isfinite(r) && std::isfinite(t)); };
   // Two passes in double: means first, then centred sums (stable correlation).
   double sr = 0, st = 0;
   for (std::size_t s = m.roi.ymin; s <= m.roi.ymax; ++s) {
     for (std::size_t f = m.roi.xmin; f <= m.roi.xmax; ++f) {
-      sr += ref.at(s, f);
-      st += test.at(s, f);
+      const double r = ref.at(s, f), t = test.at(s, f);
+      if (!both_finite(r, t)) continue;
+      sr += r;
+      st += t;
+      ++m.compared;
     }
   }
   m.sum_ref = sr;
   m.sum_test = st;
   if (sr != 0) m.sum_ratio = st / sr;
-  const double n = static_cast<double>(m.pixels);
-  const double mr = sr / n, mt = st / n;
-  double crt = 0, crr = 0, ctt = 0, sq = 0;
-  for (std::size_t s = m.roi.ymin; s <= m.roi.ymax; ++s) {
-    for (std::size_t f = m.roi.xmin; f <= m.roi.xmax; ++f) {
-      const double r = ref.at(s, f), t = test.at(s, f);
-      crt += (r - mr) * (t - mt);
-      crr += (r - mr) * (r - mr);
-      ctt += (t - mt) * (t - mt);
-      const double d = t - r;
-      sq += d * d;
-      if (std::fabs(d) > m.max_abs_diff) {
-        m.max_abs_diff = std::fabs(d);
-        m.max_abs_diff_slow = s;
-        m.max_abs_diff_fast = f;
+  if (m.compared > 0) {
+    const double n = static_cast<double>(m.compared);
+    const double mr = sr / n, mt = st / n;
+    double crt = 0, crr = 0, ctt = 0, sq = 0;
+    for (std::size_t s = m.roi.ymin; s <= m.roi.ymax; ++s) {
+      for (std::size_t f = m.roi.xmin; f <= m.roi.xmax; ++f) {
+        const double r = ref.at(s, f), t = test.at(s, f);
+        if (!both_finite(r, t)) continue;
+        crt += (r - mr) * (t - mt);
+        crr += (r - mr) * (r - mr);
+        ctt += (t - mt) * (t - mt);
+        const double d = t - r;
+        sq += d * d;
+        if (std::fabs(d) > m.max_abs_diff) {
+          m.max_abs_diff = std::fabs(d);
+          m.max_abs_diff_slow = s;
+          m.max_abs_diff_fast = f;
+        }
       }
     }
+    if (crr > 0 && ctt > 0) m.correlation = crt / std::sqrt(crr * ctt);
+    m.mse = sq / n;
+    m.rmse = std::sqrt(m.mse);
   }
-  if (crr > 0 && ctt > 0) m.correlation = crt / std::sqrt(crr * ctt);
-  m.mse = sq / n;
-  m.rmse = std::sqrt(m.mse);
   m.ref_peaks = find_peaks(ref, m.roi, opt.top_peaks, opt.peak_percentile);
   m.test_peaks = find_peaks(test, m.roi, opt.top_peaks, opt.peak_percentile);
   m.peaks = match_peaks(m.ref_peaks, m.test_peaks, opt.peak_gate);
   return m;
+}
+
+std::vector<std::string> invalid_checks(const Metrics& m) {
+  std::vector<std::string> out;
+  if (m.non_finite_ref.count) out.emplace_back("non_finite_ref");
+  if (m.non_finite_test.count) out.emplace_back("non_finite_test");
+  if (m.compared == 0) out.emplace_back("nothing_compared");
+  return out;
+}
+
+std::vector<std::string> invalid_messages(const Metrics& m) {
+  std::vector<std::string> out;
+  const auto side = [&](const char* name, const NonFinite& nf) {
+    if (!nf.count) return;
+    out.push_back(std::string(name) + " image has " + std::to_string(nf.count) + " non-finite pixel" +
+                  (nf.count == 1 ? "" : "s") + " (first at slow " + std::to_string(nf.first_slow) + ", fast " +
+                  std::to_string(nf.first_fast) + ": " + non_finite_name(nf.first_value) + ")");
+  };
+  side("reference", m.non_finite_ref);
+  side("test", m.non_finite_test);
+  if (m.compared == 0) {
+    out.push_back("no pixel of the " + std::to_string(m.pixels) +
+                  " in the region is finite in both images: nothing was compared");
+  }
+  return out;
 }
 
 namespace {
@@ -294,24 +381,33 @@ std::string encode_png(std::size_t width, std::size_t height, int color_type, co
 
 }  // namespace
 
-void write_png_preview(const std::string& path, const Image& img, const Roi& roi, double vmax) {
+std::string png_preview(const Image& img, const Roi& roi, double vmax) {
   std::vector<unsigned char> px;
   px.reserve(roi.width() * roi.height());
   for (std::size_t s = roi.ymin; s <= roi.ymax; ++s) {
     for (std::size_t f = roi.xmin; f <= roi.xmax; ++f) {
-      const double v = vmax > 0 ? std::clamp(img.at(s, f) / vmax, 0.0, 1.0) : 0.0;
+      const float raw = img.at(s, f);
+      double v = 0;  // NaN, -inf and everything at or below 0: black
+      if (raw == std::numeric_limits<float>::infinity()) v = 1;
+      else if (std::isfinite(raw) && vmax > 0) v = std::clamp(raw / vmax, 0.0, 1.0);
       px.push_back(static_cast<unsigned char>(std::lround(v * 255.0)));
     }
   }
-  write_file_atomic(path, encode_png(roi.width(), roi.height(), PNG_COLOR_TYPE_GRAY, px));
+  return encode_png(roi.width(), roi.height(), PNG_COLOR_TYPE_GRAY, px);
 }
 
-void write_png_diff(const std::string& path, const Image& ref, const Image& test, const Roi& roi, double vmax) {
+std::string png_diff(const Image& ref, const Image& test, const Roi& roi, double vmax) {
   std::vector<unsigned char> px;
   px.reserve(roi.width() * roi.height() * 3);
   for (std::size_t s = roi.ymin; s <= roi.ymax; ++s) {
     for (std::size_t f = roi.xmin; f <= roi.xmax; ++f) {
-      const double d = vmax > 0 ? std::clamp((test.at(s, f) - ref.at(s, f)) / vmax, -1.0, 1.0) : 0.0;
+      const double raw = static_cast<double>(test.at(s, f)) - ref.at(s, f);
+      if (std::isnan(raw)) {
+        px.insert(px.end(), {0, 0, 0});
+        continue;
+      }
+      // ±inf clamps to full colour even when vmax is 0.
+      const double d = std::isinf(raw) ? (raw > 0 ? 1.0 : -1.0) : vmax > 0 ? std::clamp(raw / vmax, -1.0, 1.0) : 0.0;
       // White at zero, towards red (test brighter) or blue (test dimmer).
       const auto fade = static_cast<unsigned char>(std::lround(255.0 * (1.0 - std::fabs(d))));
       px.push_back(d >= 0 ? 255 : fade);
@@ -319,7 +415,7 @@ void write_png_diff(const std::string& path, const Image& ref, const Image& test
       px.push_back(d <= 0 ? 255 : fade);
     }
   }
-  write_file_atomic(path, encode_png(roi.width(), roi.height(), PNG_COLOR_TYPE_RGB, px));
+  return encode_png(roi.width(), roi.height(), PNG_COLOR_TYPE_RGB, px);
 }
 
 }  // namespace nbtrace::image

@@ -72,7 +72,10 @@ json metrics_document(const ParityResult& r, const RunContext& c) {
          {"sum_ratio", image::optional_number<json>(im.sum_ratio)},
          {"peaks_matched_fraction", im.peaks.matched_fraction},
          {"peaks_max_displacement_px", im.peaks.max_displacement},
-         {"correlation_min", image::optional_number<json>(c.correlation_min)}};
+         {"correlation_min", image::optional_number<json>(c.correlation_min)},
+         {"compared_pixels", im.compared},
+         {"non_finite_ref", im.non_finite_ref},
+         {"non_finite_test", im.non_finite_test}};
     if (c.full_thresholds) {
       j["max_abs_diff_rel"] = r.images->max_abs_diff_rel;
       j["failed_checks"] = r.images->failed_checks;
@@ -115,6 +118,7 @@ std::string summary_markdown(const ParityResult& r, const RunContext& c) {
     };
     md += fmt::format("- Image: correlation {}, max |Δ| {:f}, sum ratio {}\n", shown(im.correlation, "undefined"),
                       im.max_abs_diff, shown(im.sum_ratio, "n/a"));
+    for (const std::string& why : image::invalid_messages(im)) md += "- Invalid image: " + why + "\n";
   }
   for (const ParityFailure& f : r.failures) md += "- Failure: " + f.what + "\n";
   if (!r.pixels.empty()) {

@@ -45,7 +45,7 @@ struct SimulationStatistics {
 
 /// A parity job's summary in batch.json.
 struct ParityJobSummary {
-  std::string verdict;  ///< PASS, DIVERGENT, RUNNER_FAILED, SHAPE_MISMATCH
+  std::string verdict;  ///< PASS, DIVERGENT, RUNNER_FAILED, SHAPE_MISMATCH, INVALID_IMAGE
   struct Image {
     std::optional<double> correlation, sum_ratio;
     double max_abs_diff = 0, max_abs_diff_rel = 0;

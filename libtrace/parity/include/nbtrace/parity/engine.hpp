@@ -32,7 +32,9 @@ struct ImageThresholds {
   std::optional<double> peaks_max_displacement;        ///< pixels
 };
 
-/// The checks of `t` that `m` fails ("correlation", "sum_ratio",
+/// The checks that `m` fails: first those it fails whatever the thresholds
+/// (image::invalid_checks: "non_finite_ref", "non_finite_test",
+/// "nothing_compared"), then those of `t` ("correlation", "sum_ratio",
 /// "max_abs_diff", "max_abs_diff_rel", "peaks_matched", "peaks_displacement");
 /// max_abs_diff_rel is max |Δ| over the reference maximum.
 std::vector<std::string> failed_image_checks(const ImageThresholds& t, const image::Metrics& m, double max_abs_diff_rel);
@@ -107,13 +109,16 @@ struct ParityPlan {
   bool keep_evidence = false;  ///< keep the images, traces and diffs in memory (ImageComparison, PixelResult)
 };
 
-/// not_compared: too little was compared to call it agreement (no image
-/// compared and no pixel traced, or a traced pixel whose diff is NOT_COMPARED).
-enum class Verdict { pass, divergent, program_failed, shape_mismatch, not_compared };
-/// "PASS", "DIVERGENT", "RUNNER_FAILED", "SHAPE_MISMATCH", "NOT_COMPARED".
+/// invalid_image: an image has a NaN or infinite pixel in the compared
+/// region (or no pixel finite on both sides), so its metrics cannot vouch
+/// for it; it wins over divergent. not_compared: too little was compared to
+/// call it agreement (no image compared and no pixel traced, or a traced
+/// pixel whose diff is NOT_COMPARED).
+enum class Verdict { pass, divergent, program_failed, shape_mismatch, invalid_image, not_compared };
+/// "PASS", "DIVERGENT", "RUNNER_FAILED", "SHAPE_MISMATCH", "INVALID_IMAGE", "NOT_COMPARED".
 std::string_view verdict_name(Verdict v);
 /// The process exit code of a verdict (exit_code::ok, divergence,
-/// program_failed, check_failed for a shape mismatch and for not_compared).
+/// program_failed, check_failed for shape_mismatch, invalid_image and not_compared).
 int exit_code_of(Verdict v);
 
 struct SideResult {
@@ -141,6 +146,9 @@ struct ImageComparison {
   double max_abs_diff_rel = 0;  ///< max |Δ| over the reference maximum (0 when that is not positive)
   std::vector<std::string> failed_checks;
   bool pass() const { return failed_checks.empty(); }
+  /// False when the metrics do not stand for the whole region (a
+  /// non-finite pixel, nothing compared): image::invalid_checks.
+  bool valid() const { return image::invalid_checks(metrics).empty(); }
   /// The compared images (test resampled) when the plan keeps evidence.
   std::shared_ptr<const image::Image> ref_image, test_image;
 };

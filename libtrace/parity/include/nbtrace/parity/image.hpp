@@ -3,9 +3,13 @@
 // nb_compare.py, AT-TOOLS-001, with its defects fixed): correlation, MSE,
 // RMSE, max |Δ| and where, sums and their ratio on a region of interest, and
 // peak registration with one-to-one (Hungarian) matching under a pixel gate.
+// A comparison is never vacuous: an image with no pixels is refused when it
+// is read, and a NaN or infinite pixel fails it whatever the thresholds
+// (invalid_checks), the metrics standing for the finite pixels only.
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nbtrace::image {
@@ -27,9 +31,12 @@ struct Image {
 };
 
 /// Reads a raw little-endian float32 file of exactly fast·slow values.
-/// Throws InputError when it cannot be read or its size does not match.
+/// Throws InputError when it cannot be read, is a folder, is empty (no
+/// pixels to compare) or its size does not match.
 Image load_float_image(const std::string& path, std::size_t fast, std::size_t slow);
-/// Size of a raw float file in values; throws InputError when unreadable.
+/// Size of a raw float file in values (0 for an empty file); throws
+/// InputError when it is missing, unreadable, a folder or not a whole
+/// number of floats.
 std::size_t float_count(const std::string& path);
 
 /// Inclusive pixel bounds: fast (x) in [xmin, xmax], slow (y) in [ymin, ymax].
@@ -43,11 +50,28 @@ Roi full_roi(const Image& img);
 /// Throws UsageError when the ROI is empty or leaves the image.
 void check_roi(const Roi& roi, const Image& img);
 
-/// Nearest-neighbour resize (for --resample).
+/// Nearest-neighbour resize (for --resample). Throws InputError when the
+/// image or the requested shape has no pixels.
 Image resample_nearest(const Image& img, std::size_t fast, std::size_t slow);
 
-/// numpy's default (linear) percentile, p in [0, 100].
+/// numpy's default (linear) percentile, p in [0, 100], of the finite values
+/// (NaN and ±inf are left out; 0 when none is left). Throws UsageError when
+/// p is NaN.
 double percentile(std::vector<float> values, double p);
+
+/// The NaN and ±inf pixels of an image inside a ROI.
+struct NonFinite {
+  std::size_t count = 0;
+  std::size_t first_slow = 0;  ///< the first one in fast-major order (when count > 0)
+  std::size_t first_fast = 0;
+  float first_value = 0;  ///< NaN, +inf or -inf
+  friend bool operator==(const NonFinite&, const NonFinite&) = default;
+};
+NonFinite count_non_finite(const Image& img, const Roi& roi);
+/// "nan", "inf" or "-inf" (any NaN, whatever its sign bit, is "nan").
+std::string non_finite_name(float v);
+/// The inverse of non_finite_name; throws InputError for anything else.
+float non_finite_value(std::string_view name);
 
 struct Peak {
   std::size_t slow = 0;
@@ -56,7 +80,8 @@ struct Peak {
 };
 
 /// Local maxima (3×3, ties kept) inside the ROI above the given percentile of
-/// the ROI, brightest first, at most `top_n`.
+/// the ROI's finite values, brightest first, at most `top_n`; a non-finite
+/// pixel is never a peak.
 std::vector<Peak> find_peaks(const Image& img, const Roi& roi, std::size_t top_n, double percentile_cut);
 
 struct PeakMatching {
@@ -80,9 +105,13 @@ struct CompareOptions {
   double peak_gate = 2.0;  ///< pixels
 };
 
+/// Every metric but the non-finite counts is over the `compared` pixels: the
+/// ROI's pixels that are finite on both sides.
 struct Metrics {
   Roi roi;
-  std::size_t pixels = 0;
+  std::size_t pixels = 0;    ///< in the ROI
+  std::size_t compared = 0;  ///< finite on both sides
+  NonFinite non_finite_ref, non_finite_test;
   std::optional<double> correlation;  ///< absent when either side is constant
   double mse = 0;
   double rmse = 0;
@@ -97,13 +126,25 @@ struct Metrics {
   PeakMatching peaks;
 };
 
-/// Compares two images of the same shape (throws UsageError otherwise).
+/// Compares two images of the same shape (throws UsageError otherwise, or
+/// for a ROI that leaves them; InputError when they have no pixels).
 Metrics compare(const Image& ref, const Image& test, const CompareOptions& options);
 
-/// 8-bit grayscale preview: linear from 0 to `vmax`, clipped.
-void write_png_preview(const std::string& path, const Image& img, const Roi& roi, double vmax);
-/// Signed difference heat map (test − ref): blue negative, red positive,
-/// scaled to ±`vmax`.
-void write_png_diff(const std::string& path, const Image& ref, const Image& test, const Roi& roi, double vmax);
+/// The checks `m` fails whatever the thresholds, because its numbers do not
+/// stand for the whole ROI: "non_finite_ref", "non_finite_test" (a NaN or
+/// ±inf pixel on that side), "nothing_compared" (no pixel finite on both
+/// sides). Empty for a valid comparison.
+std::vector<std::string> invalid_checks(const Metrics& m);
+/// One sentence for each of invalid_checks(m), e.g. "reference image has
+/// 1048576 non-finite pixels (first at slow 0, fast 0: nan)".
+std::vector<std::string> invalid_messages(const Metrics& m);
+
+/// 8-bit grayscale preview of the ROI as PNG bytes: linear from 0 to
+/// `vmax`, clipped; +inf is white, NaN and -inf black.
+std::string png_preview(const Image& img, const Roi& roi, double vmax);
+/// Signed difference heat map (test − ref) of the ROI as PNG bytes: white
+/// at 0, towards blue (negative) or red (positive), full at ±`vmax`; a NaN
+/// difference is black.
+std::string png_diff(const Image& ref, const Image& test, const Roi& roi, double vmax);
 
 }  // namespace nbtrace::image

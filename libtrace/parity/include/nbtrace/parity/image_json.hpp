@@ -42,11 +42,35 @@ std::optional<double> read_optional_number(const Json& j) {
   return j.is_number() ? std::optional<double>(j.template get<double>()) : std::nullopt;
 }
 
+/// {"count": N, "first": {"slow", "fast", "value": "nan" | "inf" | "-inf"}},
+/// "first" null when the count is 0 (JSON has no NaN).
+template <typename Json>
+void to_json(Json& j, const NonFinite& nf) {
+  j = Json::object();
+  j["count"] = nf.count;
+  j["first"] = nf.count ? Json{{"slow", nf.first_slow}, {"fast", nf.first_fast}, {"value", non_finite_name(nf.first_value)}}
+                        : Json(nullptr);
+}
+
+template <typename Json>
+void from_json(const Json& j, NonFinite& nf) {
+  nf = NonFinite{};
+  j.at("count").get_to(nf.count);
+  const Json& first = j.at("first");
+  if (first.is_null()) return;
+  first.at("slow").get_to(nf.first_slow);
+  first.at("fast").get_to(nf.first_fast);
+  nf.first_value = non_finite_value(first.at("value").template get<std::string>());
+}
+
 template <typename Json>
 void to_json(Json& j, const Metrics& m) {
   j = Json::object();
   j["roi"] = Json::array({m.roi.xmin, m.roi.xmax, m.roi.ymin, m.roi.ymax});
   j["pixels"] = m.pixels;
+  j["compared_pixels"] = m.compared;
+  j["non_finite_ref"] = m.non_finite_ref;
+  j["non_finite_test"] = m.non_finite_test;
   j["correlation"] = optional_number<Json>(m.correlation);
   j["mse"] = m.mse;
   j["rmse"] = m.rmse;
@@ -71,6 +95,9 @@ void from_json(const Json& j, Metrics& m) {
   m.roi = Roi{roi.at(0).template get<std::size_t>(), roi.at(1).template get<std::size_t>(),
               roi.at(2).template get<std::size_t>(), roi.at(3).template get<std::size_t>()};
   j.at("pixels").get_to(m.pixels);
+  j.at("compared_pixels").get_to(m.compared);
+  j.at("non_finite_ref").get_to(m.non_finite_ref);
+  j.at("non_finite_test").get_to(m.non_finite_test);
   m.correlation = read_optional_number(j.at("correlation"));
   j.at("mse").get_to(m.mse);
   j.at("rmse").get_to(m.rmse);
