@@ -307,6 +307,10 @@ void write_png_preview(const std::string& path, const Image& img, const Roi& roi
 }
 
 void write_png_diff(const std::string& path, const Image& ref, const Image& test, const Roi& roi, double vmax) {
+  write_file_atomic(path, png_diff(ref, test, roi, vmax));
+}
+
+std::string png_diff(const Image& ref, const Image& test, const Roi& roi, double vmax) {
   std::vector<unsigned char> px;
   px.reserve(roi.width() * roi.height() * 3);
   for (std::size_t s = roi.ymin; s <= roi.ymax; ++s) {
@@ -319,7 +323,7 @@ void write_png_diff(const std::string& path, const Image& ref, const Image& test
       px.push_back(d <= 0 ? 255 : fade);
     }
   }
-  write_file_atomic(path, encode_png(roi.width(), roi.height(), PNG_COLOR_TYPE_RGB, px));
+  return encode_png(roi.width(), roi.height(), PNG_COLOR_TYPE_RGB, px);
 }
 
 }  // namespace nbtrace::image

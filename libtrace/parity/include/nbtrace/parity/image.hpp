@@ -105,5 +105,7 @@ void write_png_preview(const std::string& path, const Image& img, const Roi& roi
 /// Signed difference heat map (test − ref): blue negative, red positive,
 /// scaled to ±`vmax`.
 void write_png_diff(const std::string& path, const Image& ref, const Image& test, const Roi& roi, double vmax);
+/// The same heat map as PNG bytes, for a caller that writes it in a file set.
+std::string png_diff(const Image& ref, const Image& test, const Roi& roi, double vmax);
 
 }  // namespace nbtrace::image
