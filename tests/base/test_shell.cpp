@@ -13,3 +13,33 @@ TEST_CASE("shell quoting survives a round trip through sh") {
   CHECK(r.exit_code == 0);
   CHECK(r.out == "a b|it's|$HOME|*|");
 }
+
+TEST_CASE("shell_split splits a command line as sh does, and undoes shell_join") {
+  using V = std::vector<std::string>;
+  CHECK(shell_split("python -m nanobrag_torch") == V{"python", "-m", "nanobrag_torch"});
+  CHECK(shell_split("  nbsim\t-mode  c-parity \n") == V{"nbsim", "-mode", "c-parity"});
+  CHECK(shell_split("") == V{});
+  CHECK(shell_split("a '' b") == V{"a", "", "b"});
+  CHECK(shell_split("'/opt/my tools/nanoBragg' -N 5") == V{"/opt/my tools/nanoBragg", "-N", "5"});
+  CHECK(shell_split(R"(a\ b "c \"d\" \$e \x" f'g'h)") == V{"a b", R"(c "d" $e \x)", "fgh"});
+  CHECK(shell_split("a \\\nb") == V{"a", "b"});
+  std::string why;
+  CHECK_FALSE(shell_split("-cell 'abc", &why));
+  CHECK(why == "a single quote is not closed");
+  CHECK_FALSE(shell_split("\"abc", &why));
+  CHECK(why == "a double quote is not closed");
+  CHECK_FALSE(shell_split("abc\\", &why));
+  CHECK(why == "the text ends in a lone backslash");
+  // The same words as sh makes of the same text (nothing in it that sh expands).
+  const std::string line = R"(x\ y 'it'\''s' "a \"b\"" '*' -N\ 5 '$HOME')";
+  const auto r = nbtest::run_process({"/bin/sh", "-c", "printf '%s|' " + line});
+  const auto split = shell_split(line);
+  REQUIRE(split);
+  std::string words;
+  for (const std::string& w : *split) words += w + "|";
+  CHECK(r.out == "x y|it's|a \"b\"|*|-N 5|$HOME|");
+  CHECK(words == r.out);
+  CHECK(shell_split("$HOME ~ *") == V{"$HOME", "~", "*"});  // never expanded
+  const V argv{"printf", "%s|", "a b", "it's", "$HOME", "*", "", "tab\there"};
+  CHECK(shell_split(shell_join(argv)) == argv);
+}
