@@ -356,7 +356,11 @@ TEST_CASE("a NaN pixel fails a parity run whatever the thresholds: INVALID_IMAGE
                            .dump());
     MatrixOptions opt;
     opt.test_bin = sim.string();
-    const CaseResult c = run_matrix_case(MatrixCase{"nan_case", (dir / "case").string(), {}}, opt);
+    MatrixCase nan_case;
+    nan_case.id = "nan_case";
+    nan_case.golden = (dir / "case").string();
+    const CaseResult c = run_matrix_case(nan_case, SuiteSchema::project,
+                                         matrix_programs(opt, SuiteSchema::project), opt);
     CHECK_MESSAGE(c.error.empty(), c.error);
     CHECK_FALSE(c.pass);
     CHECK(c.failed_checks == std::vector<std::string>{"non_finite_ref"});
