@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   recorded.insert(recorded.end(), argv + 1, argv + argc);
 
   CLI::App app{"nbparity: parity runs of two nanoBragg implementations, kept as evidence bundles.\n"
-               "Exit codes: 0 parity, 1 usage, 2 a program failed, 3 divergence, 4 image shapes differ, 5 input error.",
+               "Exit codes: 0 parity, 1 usage, 2 a program failed, 3 divergence, 4 no verdict possible (image shapes differ, a NaN or inf pixel, or too little compared), 5 input error.",
                "nbparity"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(nbtrace::version()));
