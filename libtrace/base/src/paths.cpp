@@ -1,5 +1,10 @@
 #include "nbtrace/base/paths.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string_view>
+
 namespace nbtrace {
 
 namespace fs = std::filesystem;
@@ -14,6 +19,22 @@ std::string sibling_tool(const std::string& name) {
   const fs::path beside = tool_dir() / name;
   std::error_code ec;
   return fs::exists(beside, ec) ? beside.string() : name;
+}
+
+fs::path find_on_path(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos) return {};
+  const char* env = std::getenv("PATH");
+  const std::string_view path = env ? env : "/usr/local/bin:/usr/bin:/bin";
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string_view::npos) end = path.size();
+    const fs::path dir(std::string(path.substr(start, end - start)));
+    const fs::path candidate = (dir.empty() ? fs::path(".") : dir) / name;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return fs::absolute(candidate, ec);
+    start = end + 1;
+  }
+  return {};
 }
 
 std::vector<std::string> relativize_paths(const std::vector<std::string>& argv, const fs::path& base) {

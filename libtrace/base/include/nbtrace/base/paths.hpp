@@ -14,6 +14,11 @@ std::filesystem::path tool_dir();
 /// (looked up on PATH when run).
 std::string sibling_tool(const std::string& name);
 
+/// Where sh would find program `name` (no '/') on $PATH: the first
+/// executable regular file of that name, absolute; empty when none. An empty
+/// $PATH entry is the current folder, as in sh.
+std::filesystem::path find_on_path(const std::string& name);
+
 /// Arguments that are absolute paths of existing files, made relative to
 /// `base`: what goes into a bundle must not carry this machine's paths.
 std::vector<std::string> relativize_paths(const std::vector<std::string>& argv, const std::filesystem::path& base);
