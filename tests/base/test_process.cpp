@@ -1,15 +1,19 @@
 // The one process runner: streams, working folder, exit statuses, programs
 // that cannot start.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "nbtrace/base/error.hpp"
+#include "nbtrace/base/paths.hpp"
 #include "nbtrace/base/process.hpp"
 #include "test_support.hpp"
 
 using namespace nbtrace;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -88,4 +92,29 @@ TEST_CASE("run_program: files for both streams; a program that cannot start says
   const RunOutcome bad = run_program({"nbtest-no-such-program", "-x"}, dir.path(), dir / "o2.log", dir / "e2.log");
   CHECK(bad.exit_code == 127);
   CHECK(nbtest::read_file(dir / "e2.log").find("cannot start nbtest-no-such-program: ") == 0);
+}
+
+TEST_CASE("find_on_path finds what the process runner would run, and nothing else") {
+  CHECK(find_on_path("sh").is_absolute());
+  CHECK(fs::equivalent(find_on_path("sh"), find_on_path("sh")));
+  CHECK(find_on_path("no-such-program-nbtest").empty());
+  CHECK(find_on_path("/bin/sh").empty());  // a path is not looked up
+  CHECK(find_on_path("").empty());
+  nbtest::TempDir dir;
+  nbtest::write_file(dir / "bin/tool", "#!/bin/sh\necho found\n");
+  nbtest::write_file(dir / "bin/plain", "not executable\n");
+  ::chmod((dir / "bin/tool").c_str(), 0755);
+  fs::create_directories(dir / "bin/folder");
+  const char* old = std::getenv("PATH");
+  const std::string saved = old ? old : "";
+  ::setenv("PATH", (dir.path().string() + "/none:" + (dir / "bin").string()).c_str(), 1);
+  const fs::path tool = find_on_path("tool");
+  const fs::path plain = find_on_path("plain");
+  const fs::path folder = find_on_path("folder");
+  const ProcessResult r = run_process({"tool"}, capturing());
+  ::setenv("PATH", saved.c_str(), 1);
+  CHECK(tool == dir / "bin/tool");
+  CHECK(plain.empty());
+  CHECK(folder.empty());
+  CHECK(r.out == "found\n");
 }

@@ -43,3 +43,23 @@ TEST_CASE("shell_split splits a command line as sh does, and undoes shell_join")
   const V argv{"printf", "%s|", "a b", "it's", "$HOME", "*", "", "tab\there"};
   CHECK(shell_split(shell_join(argv)) == argv);
 }
+
+TEST_CASE("shell_split: blanks, quotes, escapes and open quotes") {
+  using V = std::vector<std::string>;
+  CHECK(shell_split("python -m nanobrag_torch") == V{"python", "-m", "nanobrag_torch"});
+  CHECK(shell_split("  nbsim\t-mode   spec \n") == V{"nbsim", "-mode", "spec"});
+  CHECK(shell_split("") == V{});
+  CHECK(shell_split("'a b' \"c d\" e\\ f") == V{"a b", "c d", "e f"});
+  CHECK(shell_split("'' \"\"") == V{"", ""});
+  CHECK(shell_split("x'y'\"z\"") == V{"xyz"});
+  CHECK(shell_split("'it'\\''s' \"\\$HOME \\\" \\a\"") == V{"it's", "$HOME \" \\a"});
+  CHECK_FALSE(shell_split("'open").has_value());
+  CHECK_FALSE(shell_split("\"open").has_value());
+  CHECK_FALSE(shell_split("trailing\\").has_value());
+  const V argv{"printf", "%s|", "a b", "it's", "$HOME", "*", "", "tab\there"};
+  CHECK(shell_split(shell_join(argv)) == argv);
+  // What sh itself makes of the same line.
+  const auto r = nbtest::run_process({"/bin/sh", "-c", "printf '%s|' " + std::string("'a b' \"c\\\"d\" e\\ f")});
+  CHECK(r.out == "a b|c\"d|e f|");
+  CHECK(shell_split("'a b' \"c\\\"d\" e\\ f") == V{"a b", "c\"d", "e f"});
+}

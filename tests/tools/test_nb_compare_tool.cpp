@@ -324,3 +324,333 @@ TEST_CASE("runner: a program writing NaNs fails with exit 4; one writing nothing
   CHECK(r.err == "nb-compare: error: " + (dir / "e/test_float.bin").string() + ": is empty (0 bytes): no pixels to compare\n");
   CHECK_FALSE(fs::exists(dir / "e/summary.json"));
 }
+
+// ---------------------------------------------------------------------------
+// Drop-in for the PyTorch port's nb_compare.py (issue #14): its option and
+// variable names, program search, file names, flat summary keys, default
+// threshold and exit codes (docs/nb-compare.md, "Drop-in for nb_compare.py").
+// ---------------------------------------------------------------------------
+#include <cmath>
+#include <cstdint>
+
+#include "../../tools/nb-compare/peer_summary.hpp"
+
+namespace {
+
+/// A stand-in simulator printing nanoBragg's shape line for an F x S image
+/// and copying `image` to its -floatfile; it also leaves its arguments in
+/// args.txt of its working folder.
+fs::path stand_in(const fs::path& dir, const std::string& name, const std::string& image, std::size_t f = 512,
+                  std::size_t s = 512) {
+  const fs::path p = dir / name;
+  nbtest::write_file(p, "#!/bin/sh\necho \"$@\" > args.txt\nout=''\n"
+                        "while [ $# -gt 0 ]; do [ \"$1\" = -floatfile ] && out=$2; shift; done\n"
+                        "cp '" + image + "' \"$out\"\necho 'detector (" + std::to_string(f) + "x" +
+                            std::to_string(s) + " pixels)'\n");
+  ::chmod(p.c_str(), 0755);
+  return p;
+}
+
+std::vector<float> floats_of(const fs::path& file) {
+  const std::string bytes = nbtest::read_file(file);
+  std::vector<float> v(bytes.size() / sizeof(float));
+  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+  return v;
+}
+
+void write_image(const fs::path& file, const std::vector<float>& v) {
+  nbtest::write_file(file, std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+}
+
+/// The example image plus deterministic zero-mean noise scaled so that the
+/// two correlate at about `target` (corr = sd_v / sqrt(sd_v^2 + k^2 sd_u^2)).
+std::vector<float> perturbed(const std::vector<float>& v, double target) {
+  std::vector<double> u(v.size());
+  std::uint32_t state = 12345;
+  for (double& x : u) {
+    state = state * 1664525u + 1013904223u;  // an LCG: reproducible, no library
+    x = static_cast<double>(state >> 8) / static_cast<double>(1u << 24) - 0.5;
+  }
+  const auto sd = [](const auto& a) {
+    double mean = 0, sq = 0;
+    for (const auto x : a) mean += x;
+    mean /= static_cast<double>(a.size());
+    for (const auto x : a) sq += (x - mean) * (x - mean);
+    return std::sqrt(sq / static_cast<double>(a.size()));
+  };
+  const double k = sd(v) * std::sqrt(1.0 / (target * target) - 1.0) / sd(u);
+  std::vector<float> w(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) w[i] = static_cast<float>(v[i] + k * u[i]);
+  return w;
+}
+
+/// nb-compare with NB_C_BIN and NB_PY_BIN removed from its environment, then
+/// `env` (NAME=VALUE) added: what a peer user's shell would give it.
+nbtest::ProcessResult run_with_env(const std::vector<std::string>& env, const std::vector<std::string>& args,
+                                   const fs::path& cwd = {}) {
+  std::vector<std::string> argv{"/usr/bin/env", "-u", "NB_C_BIN", "-u", "NB_PY_BIN"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back((nbtest::bin_dir() / "nb-compare").string());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return nbtest::run_process(argv, cwd);
+}
+
+nlohmann::json summary_of(const fs::path& dir) { return nlohmann::json::parse(nbtest::read_file(dir / "summary.json")); }
+
+const char* const kPeerKeys[] = {"correlation",  "mse",           "rmse",          "max_abs_diff",      "c_sum",
+                                 "py_sum",       "sum_ratio",     "mean_peak_distance", "max_peak_distance",
+                                 "runtime_c_ms", "runtime_py_ms", "speedup",       "args",              "c_binary",
+                                 "py_binary",    "roi",           "resample",      "png_scale_method",
+                                 "png_scale_percentile"};
+
+}  // namespace
+
+TEST_CASE("drop-in: --c-bin/--py-bin, with and without --: the peer's files and flat summary keys") {
+  nbtest::TempDir dir;
+  const fs::path c = stand_in(dir.path(), "c.sh", example("image.bin"));
+  const fs::path py = stand_in(dir.path(), "py.sh", example("image.bin"));
+  const std::vector<std::string> sim{"-default_F", "100", "-detpixels", "512"};
+  double sum = 0;
+  for (const float x : floats_of(example("image.bin"))) sum += x;
+  REQUIRE(sum > 0);
+
+  // --py-bin as a command line, split as sh splits it.
+  std::vector<std::string> args{"--c-bin", c.string(), "--py-bin", "/bin/sh " + py.string(), "--outdir",
+                                (dir / "a").string(), "--"};
+  args.insert(args.end(), sim.begin(), sim.end());
+  auto r = nbtest::run_tool("nb-compare", args);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("C runtime: ") != std::string::npos);
+  CHECK(r.out.find("Py runtime: ") != std::string::npos);
+  CHECK(listing(dir / "a") == std::vector<std::string>{"c.png", "c_float.bin", "c_run", "c_stderr.txt", "c_stdout.txt",
+                                                       "diff.png", "py.png", "py_float.bin", "py_run", "py_stderr.txt",
+                                                       "py_stdout.txt", "summary.json"});
+  CHECK(nbtest::read_file(dir / "a/c_float.bin") == nbtest::read_file(example("image.bin")));
+  CHECK(nbtest::read_file(dir / "a/py.png").substr(1, 3) == "PNG");
+  // Both programs got the same arguments, -floatfile added.
+  CHECK(nbtest::read_file(dir / "a/c_run/args.txt") ==
+        "-default_F 100 -detpixels 512 -floatfile " + (dir / "a/c_float.bin").string() + "\n");
+  CHECK(nbtest::read_file(dir / "a/py_run/args.txt") ==
+        "-default_F 100 -detpixels 512 -floatfile " + (dir / "a/py_float.bin").string() + "\n");
+
+  const auto j = summary_of(dir / "a");
+  for (const char* key : kPeerKeys) {
+    CAPTURE(key);
+    CHECK(j.contains(key));
+  }
+  CHECK_FALSE(j.contains("resample_note"));
+  CHECK(j["correlation"].get<double>() == doctest::Approx(1.0));
+  CHECK(j["mse"] == 0.0);
+  CHECK(j["rmse"] == 0.0);
+  CHECK(j["max_abs_diff"] == 0.0);
+  CHECK(j["c_sum"].get<double>() == doctest::Approx(sum).epsilon(1e-9));
+  CHECK(j["py_sum"].get<double>() == doctest::Approx(sum).epsilon(1e-9));
+  CHECK(j["sum_ratio"] == 1.0);
+  CHECK(j["mean_peak_distance"] == 0.0);
+  CHECK(j["max_peak_distance"] == 0.0);
+  CHECK(j["runtime_c_ms"].is_number_integer());
+  CHECK(j["runtime_py_ms"].is_number_integer());
+  CHECK(j["runtime_c_ms"].get<std::int64_t>() == static_cast<std::int64_t>(j["c"]["runtime_ms"].get<double>()));
+  CHECK(j["speedup"].get<double>() > 0);
+  CHECK(j["args"] == nlohmann::json(sim));
+  CHECK(j["c_binary"] == c.string());
+  CHECK(j["py_binary"] == "/bin/sh " + py.string());
+  CHECK(j["roi"].is_null());
+  CHECK(j["resample"] == false);
+  CHECK(j["png_scale_method"] == "percentile");
+  CHECK(j["png_scale_percentile"] == 99.5);
+  CHECK(j["c"]["found_by"] == "--c-bin");
+  CHECK(j["py"]["found_by"] == "--py-bin");
+  CHECK(j["exit_code"] == 0);
+  CHECK(j["threshold"] == 0.95);
+  // The typed struct reads back what was written.
+  nbtrace::PeerSummary p;
+  from_json(j, p);
+  CHECK(p.correlation.value_or(0) == doctest::Approx(1.0));
+  CHECK(p.c_sum == j["c_sum"].get<double>());
+  CHECK(p.py_binary == "/bin/sh " + py.string());
+  nlohmann::ordered_json again = p;
+  for (const auto& [key, value] : again.items()) {
+    CAPTURE(key);
+    CHECK(value == j[key]);
+  }
+
+  // No "--": the simulator arguments start after the options; --save-diff
+  // and --roi with the peer's meaning.
+  args = {"--c-bin", c.string(), "--py-bin", py.string(), "--outdir", (dir / "b").string(), "--save-diff", "--roi",
+          "0", "255", "0", "127"};
+  args.insert(args.end(), sim.begin(), sim.end());
+  r = nbtest::run_tool("nb-compare", args);
+  CHECK(r.exit_code == 0);
+  const auto b = summary_of(dir / "b");
+  CHECK(b["args"] == nlohmann::json(sim));
+  CHECK(b["roi"] == nlohmann::json::array({0, 255, 0, 127}));
+  CHECK(b["metrics"]["pixels"] == 256 * 128);
+  CHECK(fs::file_size(dir / "b/diff.bin") == 512 * 512 * 4);
+  CHECK(nbtest::read_file(dir / "b/py_run/args.txt") ==
+        "-default_F 100 -detpixels 512 -floatfile " + (dir / "b/py_float.bin").string() + "\n");
+}
+
+TEST_CASE("drop-in: NB_C_BIN and NB_PY_BIN, the flags winning; a program not there exits 2 with nothing run") {
+  nbtest::TempDir dir;
+  const fs::path c = stand_in(dir.path(), "c.sh", example("image.bin"));
+  const fs::path py = stand_in(dir.path(), "py.sh", example("image.bin"));
+  auto r = run_with_env({"NB_C_BIN=" + c.string(), "NB_PY_BIN=" + py.string()},
+                        {"--outdir", (dir / "env").string(), "-default_F", "100"});
+  CHECK(r.exit_code == 0);
+  auto j = summary_of(dir / "env");
+  CHECK(j["c"]["found_by"] == "NB_C_BIN");
+  CHECK(j["py"]["found_by"] == "NB_PY_BIN");
+  CHECK(j["c_binary"] == c.string());
+  CHECK(j["py_binary"] == py.string());
+  CHECK(r.out.find("C program: " + c.string() + " (NB_C_BIN)\n") != std::string::npos);
+
+  // A flag wins over its variable.
+  r = run_with_env({"NB_C_BIN=/nonexistent/nanoBragg", "NB_PY_BIN=/nonexistent/py"},
+                   {"--c-bin", c.string(), "--py-bin", py.string(), "--outdir", (dir / "flags").string(), "--",
+                    "-default_F", "100"});
+  CHECK(r.exit_code == 0);
+  CHECK(summary_of(dir / "flags")["py"]["found_by"] == "--py-bin");
+
+  // Named but not there: exit 2 (the peer's 3), one line, no folder, nothing run.
+  r = run_with_env({"NB_C_BIN=/nonexistent/nanoBragg", "NB_PY_BIN=" + py.string()},
+                   {"--outdir", (dir / "gone").string(), "-default_F", "100"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "nb-compare: error: NB_C_BIN: /nonexistent/nanoBragg: no such program\n");
+  CHECK_FALSE(fs::exists(dir / "gone"));
+  r = run_with_env({"NB_C_BIN=" + c.string()},
+                   {"--py-bin", "no-such-runner-nbtest -m x", "--outdir", (dir / "gone").string(), "-default_F", "1"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "nb-compare: error: --py-bin: no-such-runner-nbtest: not found on PATH\n");
+  CHECK_FALSE(fs::exists(dir / "gone"));
+}
+
+TEST_CASE("drop-in: the peer's default search: ./nanoBragg, then nanoBragg on PATH, python, nbsim") {
+  nbtest::TempDir dir;
+  const fs::path work = dir / "work";
+  fs::create_directories(work / "golden_suite_generator");
+  fs::create_directories(dir / "bin");
+  stand_in(work, "nanoBragg", example("image.bin"));
+  stand_in(dir / "bin", "nanoBragg", example("image.bin"));
+  const std::string path = "PATH=" + (dir / "bin").string() + ":/usr/bin:/bin";
+  auto r = run_with_env({path}, {"--outdir", "o1", "-default_F", "100"}, work);
+  CHECK(r.exit_code == 0);
+  auto j = summary_of(work / "o1");
+  CHECK(j["c"]["found_by"] == "./nanoBragg");
+  CHECK(j["c_binary"] == (work / "nanoBragg").string());
+  CHECK(j["py"]["found_by"] == "nanoBragg on PATH");
+  CHECK(j["py_binary"] == (dir / "bin/nanoBragg").string());
+  // ./golden_suite_generator/nanoBragg comes first.
+  stand_in(work / "golden_suite_generator", "nanoBragg", example("image.bin"));
+  r = run_with_env({path}, {"--outdir", "o2", "-default_F", "100"}, work);
+  CHECK(r.exit_code == 0);
+  CHECK(summary_of(work / "o2")["c_binary"] == (work / "golden_suite_generator/nanoBragg").string());
+  // No nanoBragg on PATH and no nanobrag_torch module: the nbsim beside nb-compare.
+  r = run_with_env({"PATH=/usr/bin:/bin"}, {"--outdir", "o3", "-default_F", "100", "-detpixels", "512"}, work);
+  j = summary_of(work / "o3");
+  CHECK(j["py"]["found_by"] == "nbsim beside nb-compare");
+  CHECK(j["py"]["binary"] == (nbtest::bin_dir() / "nbsim").string());
+  CHECK(r.exit_code == 2);  // nbsim refuses a run without a cell
+  // No C program anywhere: a usage error naming the ways to give one.
+  fs::remove_all(work / "golden_suite_generator");
+  fs::remove(work / "nanoBragg");
+  r = run_with_env({path}, {"-default_F", "100"}, work);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("no C program: give --c-bin PATH, set NB_C_BIN") != std::string::npos);
+  CHECK_FALSE(fs::exists(work / "comparisons"));
+}
+
+TEST_CASE("drop-in: nbsim on both sides, --c-bin and --py-bin as command lines") {
+  nbtest::TempDir dir;
+  const std::string nbsim = (nbtest::bin_dir() / "nbsim").string();
+  const auto r = nbtest::run_tool(
+      "nb-compare", {"--c-bin", nbsim + " -mode c-parity", "--py-bin", nbsim + " -mode spec", "--outdir",
+                     (dir / "o").string(), "--", "-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100",
+                     "-lambda", "6.2", "-N", "5", "-distance", "100", "-detpixels", "64", "-pixel", "0.4"});
+  const auto j = summary_of(dir / "o");
+  CHECK(j["c_binary"] == nbsim + " -mode c-parity");
+  CHECK(j["metrics"]["pixels"] == 64 * 64);
+  CHECK(j["c_sum"].get<double>() > 0);
+  REQUIRE(j["correlation"].is_number());
+  CHECK(r.exit_code == (j["correlation"].get<double>() >= 0.95 ? 0 : 3));
+  CHECK(j["exit_code"] == r.exit_code);
+}
+
+TEST_CASE("drop-in: the default threshold is 0.95: a correlation of 0.88 exits 3 and says so") {
+  nbtest::TempDir dir;
+  write_image(dir / "noisy.bin", perturbed(floats_of(example("image.bin")), 0.88));
+  const fs::path c = stand_in(dir.path(), "c.sh", example("image.bin"));
+  const fs::path py = stand_in(dir.path(), "py.sh", (dir / "noisy.bin").string());
+  auto r = nbtest::run_tool("nb-compare", {"--c-bin", c.string(), "--py-bin", py.string(), "--outdir",
+                                           (dir / "d").string(), "--", "-default_F", "100"});
+  CHECK(r.exit_code == 3);
+  const std::string said = "correlation below threshold 0.95 (the default; --threshold T sets another)";
+  CHECK(r.out.find(said + "\n") != std::string::npos);
+  auto j = summary_of(dir / "d");
+  CHECK(j["correlation"].get<double>() == doctest::Approx(0.88).epsilon(0.01));
+  CHECK(j["messages"] == nlohmann::json::array({said}));
+  CHECK(j["threshold"] == 0.95);
+  CHECK(j["threshold_default"] == true);
+  CHECK(j["verdict"] == "DIVERGENT");
+  CHECK(j["exit_code"] == 3);
+  CHECK(j["sum_ratio"].get<double>() != 1.0);
+  // A threshold given is used, and named plainly.
+  r = nbtest::run_tool("nb-compare", {"--c-bin", c.string(), "--py-bin", py.string(), "--outdir", (dir / "t").string(),
+                                      "--threshold", "0.8", "--", "-default_F", "100"});
+  CHECK(r.exit_code == 0);
+  CHECK(summary_of(dir / "t")["threshold_default"] == false);
+  r = nbtest::run_tool("nb-compare", {"--c-bin", c.string(), "--py-bin", py.string(), "--outdir", (dir / "u").string(),
+                                      "--threshold", "0.9", "--", "-default_F", "100"});
+  CHECK(r.exit_code == 3);
+  CHECK(summary_of(dir / "u")["messages"] == nlohmann::json::array({"correlation below threshold 0.9"}));
+  // nb-compare's own --ref-bin/--test-bin runner mode has the same default
+  // (it had none); its files keep their ref/test names.
+  r = nbtest::run_tool("nb-compare", {"--ref-bin", c.string(), "--test-bin", py.string(), "--outdir",
+                                      (dir / "own").string(), "--", "-default_F", "100"});
+  CHECK(r.exit_code == 3);
+  CHECK(fs::exists(dir / "own/ref.png"));
+  CHECK(fs::exists(dir / "own/test_float.bin"));
+  CHECK_FALSE(fs::exists(dir / "own/diff.png"));
+  CHECK(summary_of(dir / "own")["py_sum"] == j["py_sum"]);
+}
+
+TEST_CASE("drop-in: shapes differ: exit 4, or resampled with a note; usage errors exit 1") {
+  nbtest::TempDir dir;
+  write_floats(dir / "small.bin", 256 * 256, 1.0f, {{5, 9.0f}});
+  const fs::path c = stand_in(dir.path(), "c.sh", example("image.bin"));
+  const fs::path small = stand_in(dir.path(), "small.sh", (dir / "small.bin").string(), 256, 256);
+  auto r = nbtest::run_tool("nb-compare", {"--c-bin", c.string(), "--py-bin", small.string(), "--outdir",
+                                           (dir / "m").string(), "--", "-default_F", "100"});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("shape mismatch: reference 512x512, test 256x256 (use --resample)") != std::string::npos);
+  CHECK_FALSE(summary_of(dir / "m").contains("correlation"));
+  r = nbtest::run_tool("nb-compare", {"--c-bin", c.string(), "--py-bin", small.string(), "--outdir",
+                                      (dir / "rs").string(), "--resample", "--threshold", "-1", "--", "-default_F",
+                                      "100"});
+  CHECK(r.exit_code == 0);
+  const auto j = summary_of(dir / "rs");
+  CHECK(j["resample"] == true);
+  CHECK(j["resample_note"] == "test resampled (nearest neighbour) from 256x256 to 512x512");
+  CHECK(j["metrics"]["pixels"] == 512 * 512);
+
+  struct Usage {
+    std::vector<std::string> args;
+    std::string said;
+  };
+  const std::vector<Usage> usage{
+      {{"--c-bin", c.string(), "--test-bin", c.string(), "--", "-default_F", "1"}, "do not mix"},
+      {{"--ref-bin", c.string(), "--py-bin", c.string(), "--", "-default_F", "1"}, "do not mix"},
+      {{"--c-bin", c.string(), "--py-bin", "'open", "--", "-default_F", "1"}, "--py-bin: a single quote is not closed: 'open"},
+      {{"--c-bin", c.string(), "--py-bin", c.string(), "--bogus", "-default_F", "1"}, "--bogus"},
+      {{"--c-bin", c.string(), "--py-bin", c.string(), "--threshold", "nan", "-default_F", "1"},
+       "--threshold: 'nan' is not a finite number"},
+      {{"--c-bin", c.string(), "--py-bin", c.string()}, "no simulator arguments"},
+  };
+  for (const Usage& u : usage) {
+    CAPTURE(u.said);
+    r = nbtest::run_tool("nb-compare", u.args, dir.path());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(u.said) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(dir / "comparisons"));
+}

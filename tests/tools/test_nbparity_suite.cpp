@@ -282,7 +282,7 @@ TEST_CASE("port suite: impossible thresholds are a divergence (exit 3); no refer
                  "--ref-bin CMD or set NB_C_BIN\n");
   r = nbparity_env("", "", {"matrix", "suite.yaml", "--ref-bin", "./no/such/nanoBragg"}, d.dir.path());
   CHECK(r.exit_code == 1);
-  CHECK(r.err == "nbparity: error: --ref-bin: no such program: ./no/such/nanoBragg\n");
+  CHECK(r.err == "nbparity: error: --ref-bin: ./no/such/nanoBragg: no such program\n");
 
   // An unknown key: input error (exit 5) naming the key, the file and where; nothing run.
   std::string bad = kSuiteYaml;

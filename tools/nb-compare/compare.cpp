@@ -23,6 +23,8 @@
 #include "nbtrace/bundle/sha256.hpp"
 #include "nbtrace/parity/engine.hpp"
 #include "nbtrace/parity/image_json.hpp"
+#include "peer_summary.hpp"
+#include "programs.hpp"
 
 namespace nbtrace {
 
@@ -33,7 +35,17 @@ namespace {
 
 /// nb-compare's own files in its output folder (runner mode's program
 /// outputs are the programs'): every run writes some of them as one set.
-constexpr const char* kOwnFiles[] = {"ref.png", "test.png", "diff.png", "diff.bin", "summary.json"};
+constexpr const char* kOwnFiles[] = {"ref.png", "test.png", "c.png", "py.png", "diff.png", "diff.bin", "summary.json"};
+
+/// How a run names its two sides: the labels prefix their files.
+struct Layout {
+  std::string ref, test;            ///< "ref"/"test", or nb_compare.py's "c"/"py"
+  std::string ref_shown, test_shown;  ///< in printed lines: "C", "Py"
+  bool always_diff_png = false;     ///< nb_compare.py writes diff.png on every run
+  bool default_threshold = false;   ///< the threshold was not given: say so
+};
+const Layout kOwnLayout{"ref", "test", "ref", "test", false, false};
+Layout peer_layout() { return {"c", "py", "C", "Py", true, false}; }
 
 struct OutputFolder {
   fs::path path;
@@ -102,11 +114,16 @@ void say(const std::string& line, json& summary, std::ostream& out) {
   summary["messages"].push_back(line);
 }
 
+std::string resample_note(const ImageComparison& cmp) {
+  return fmt::format("test resampled (nearest neighbour) from {} to {}", shape_text(cmp.test_resampled_from),
+                     shape_text(cmp.shape));
+}
+
 /// The comparison's report: previews and summary fields into `set`, the
 /// metrics and verdict lines on `out`; the exit code (the engine's verdict:
 /// 0 pass, 3 below --threshold, 4 shapes differ or an image is invalid).
-int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path& dir, json& summary, OutputSet& set,
-           std::ostream& out) {
+int report(const ParityResult& r, const CompareCommonOptions& c, const Layout& layout, const fs::path& dir,
+           json& summary, OutputSet& set, std::ostream& out) {
   summary["verdict"] = std::string(verdict_name(r.verdict));
   summary["messages"] = json::array();
   if (r.verdict == Verdict::shape_mismatch) {
@@ -131,29 +148,30 @@ int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path&
     }
   }
   const double vmax = image::percentile(std::move(both), c.png_scale);
-  set.add(dir, "ref.png", image::png_preview(ref, m.roi, vmax));
-  set.add(dir, "test.png", image::png_preview(test, m.roi, vmax));
-  if (c.save_diff) {
+  set.add(dir, layout.ref + ".png", image::png_preview(ref, m.roi, vmax));
+  set.add(dir, layout.test + ".png", image::png_preview(test, m.roi, vmax));
+  if (c.save_diff || layout.always_diff_png) {
     std::vector<float> diff(ref.data.size());
     for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = test.data[i] - ref.data[i];
     std::vector<float> mag(diff.size());
     for (std::size_t i = 0; i < diff.size(); ++i) mag[i] = std::fabs(diff[i]);
     const double dmax = image::percentile(std::move(mag), c.png_scale);
     set.add(dir, "diff.png", image::png_diff(ref, test, m.roi, dmax));
-    set.add(dir, "diff.bin", std::string(reinterpret_cast<const char*>(diff.data()), diff.size() * sizeof(float)));
+    if (c.save_diff) {
+      set.add(dir, "diff.bin", std::string(reinterpret_cast<const char*>(diff.data()), diff.size() * sizeof(float)));
+    }
   }
 
   summary["resample"] = c.resample;
-  if (cmp.test_resampled_from) {
-    summary["resample_note"] = fmt::format("test resampled (nearest neighbour) from {} to {}",
-                                           shape_text(cmp.test_resampled_from), shape_text(cmp.shape));
-  }
+  if (cmp.test_resampled_from) summary["resample_note"] = resample_note(cmp);
   summary["metrics"] = m;
   summary["failed_checks"] = cmp.failed_checks;
-  summary["png_scale_method"] = "linear, 0 to the percentile of both images' finite values over the ROI";
+  summary["png_scale_method"] = "percentile";  // nb_compare.py's word
+  summary["png_scale_note"] = "linear, 0 to the percentile of both images' finite values over the ROI";
   summary["png_scale_percentile"] = c.png_scale;
   summary["png_scale_value"] = vmax;
   summary["threshold"] = c.threshold ? json(*c.threshold) : json(nullptr);
+  summary["threshold_default"] = layout.default_threshold;
 
   out << fmt::format(
       "correlation {}  rmse {:.6g}  max|diff| {:.6g} at (slow {}, fast {})  sum ratio {}  peaks matched {}/{} "
@@ -164,9 +182,10 @@ int report(const ParityResult& r, const CompareCommonOptions& c, const fs::path&
       m.compared < m.pixels ? fmt::format("  over {} of {} pixels", m.compared, m.pixels) : std::string());
   for (const std::string& why : image::invalid_messages(m)) say(why, summary, out);
   if (std::find(cmp.failed_checks.begin(), cmp.failed_checks.end(), "correlation") != cmp.failed_checks.end()) {
-    say(m.correlation ? fmt::format("correlation below threshold {:g}", *c.threshold)
-                      : fmt::format("correlation undefined ({}), threshold {:g}",
-                                    m.compared ? "an image is constant" : "nothing compared", *c.threshold),
+    const std::string which = layout.default_threshold ? " (the default; --threshold T sets another)" : "";
+    say(m.correlation ? fmt::format("correlation below threshold {:g}{}", *c.threshold, which)
+                      : fmt::format("correlation undefined ({}), threshold {:g}{}",
+                                    m.compared ? "an image is constant" : "nothing compared", *c.threshold, which),
         summary, out);
   }
   return r.exit_code();
@@ -211,13 +230,79 @@ json common_json(const CompareCommonOptions& c) {
 
 /// A program side writing into the output folder: its own working folder
 /// (<side>_run/), <side>_float.bin, <side>_stdout.txt, <side>_stderr.txt.
-ParitySide program_side(const std::string& name, const std::string& bin, const fs::path& dir) {
-  ParitySide s{name, SideProgram{{bin}}, {}, std::nullopt};
+ParitySide program_side(const std::string& name, const std::vector<std::string>& command, const fs::path& dir) {
+  ParitySide s{name, SideProgram{command}, {}, std::nullopt};
   s.files.work_dir = dir / (name + "_run");
   s.files.image = (dir / (name + "_float.bin")).string();
   s.files.stdout_file = dir / (name + "_stdout.txt");
   s.files.stderr_file = dir / (name + "_stderr.txt");
   return s;
+}
+
+/// The two programs of a runner-mode run and how their sides are named.
+struct RunnerPrograms {
+  Layout layout;
+  ResolvedProgram ref, test;
+};
+
+/// --ref-bin/--test-bin name the sides ref and test (nb-compare's own
+/// options); otherwise they are nb_compare.py's c and py, found its way.
+RunnerPrograms runner_programs(const CompareRunOptions& opt) {
+  const bool own = !opt.ref_bin.empty() || !opt.test_bin.empty();
+  if (own && (!opt.c_bin.empty() || !opt.py_bin.empty())) {
+    throw UsageError("--ref-bin/--test-bin (sides ref and test) and --c-bin/--py-bin (nb_compare.py's sides c and py) "
+                     "do not mix");
+  }
+  if (!own) return {peer_layout(), find_c_program(opt.c_bin), find_py_program(opt.py_bin)};
+  ResolvedProgram ref;
+  if (!opt.ref_bin.empty()) {
+    ref = program_from_value(opt.ref_bin, "--ref-bin", false);
+  } else if (const char* env = std::getenv("NB_C_BIN"); env && *env) {
+    ref = program_from_value(env, "NB_C_BIN", false);
+  } else {
+    throw UsageError("no reference program: give --ref-bin PATH or set NB_C_BIN");
+  }
+  ResolvedProgram test = opt.test_bin.empty() ? program_from_value(sibling_tool("nbsim"), "nbsim beside nb-compare", false)
+                                              : program_from_value(opt.test_bin, "--test-bin", false);
+  return {kOwnLayout, std::move(ref), std::move(test)};
+}
+
+/// nb_compare.py's flat summary keys, from a run whose images were compared.
+PeerSummary peer_summary(const ParityResult& r, const CompareRunOptions& opt, const CompareCommonOptions& c) {
+  const ImageComparison& cmp = *r.images;
+  const image::Metrics& m = cmp.metrics;
+  PeerSummary p;
+  p.correlation = m.correlation;
+  p.mse = m.mse;
+  p.rmse = m.rmse;
+  p.max_abs_diff = m.max_abs_diff;
+  p.c_sum = m.sum_ref;
+  p.py_sum = m.sum_test;
+  p.sum_ratio = m.sum_ratio;
+  if (m.peaks.matched > 0) {
+    p.mean_peak_distance = m.peaks.mean_displacement;
+    p.max_peak_distance = m.peaks.max_displacement;
+  }
+  // Whole milliseconds, truncated: the peer's int(seconds * 1000).
+  p.runtime_c_ms = static_cast<std::int64_t>(r.ref.seconds * 1000.0);
+  p.runtime_py_ms = static_cast<std::int64_t>(r.test.seconds * 1000.0);
+  if (r.test.seconds > 0) p.speedup = r.ref.seconds / r.test.seconds;
+  p.args = opt.args;
+  p.roi = c.roi ? std::optional<std::array<std::size_t, 4>>({c.roi->xmin, c.roi->xmax, c.roi->ymin, c.roi->ymax})
+                : std::nullopt;
+  p.resample = c.resample;
+  p.png_scale_percentile = c.png_scale;
+  if (cmp.test_resampled_from) p.resample_note = resample_note(cmp);
+  return p;
+}
+
+/// `flat` first, then the keys of `summary` it does not have.
+json flat_first(const json& flat, const json& summary) {
+  json out = flat;
+  for (const auto& [key, value] : summary.items()) {
+    if (!out.contains(key)) out[key] = value;
+  }
+  return out;
 }
 
 }  // namespace
@@ -249,36 +334,53 @@ int run_compare_images(const CompareImagesOptions& opt, std::ostream& out, std::
   summary["ref"] = {{"path", opt.ref}, {"sha256", file_sha256(opt.ref)}, {"shape", image::Shape{opt.fpixels, opt.spixels}}};
   summary["test"] = {{"path", opt.test}, {"sha256", file_sha256(opt.test)}, {"shape", image::Shape{tf, ts}}};
   OutputSet set;
-  const int exit = report(r, opt.common, dir.path, summary, set, out);
+  const int exit = report(r, opt.common, kOwnLayout, dir.path, summary, set, out);
   finish(dir, summary, exit, set, out);
   return exit;
 }
 
 int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::ostream& err) {
-  std::string ref_bin = opt.ref_bin;
-  if (ref_bin.empty()) {
-    if (const char* env = std::getenv("NB_C_BIN")) ref_bin = env;
+  RunnerPrograms programs;
+  try {
+    programs = runner_programs(opt);
+  } catch (const ProgramNotFound& e) {
+    // Nothing has run and nothing is written: a program that cannot start.
+    err << "nb-compare: error: " << printable(e.what()) << "\n";
+    return exit_code::program_failed;
   }
-  if (ref_bin.empty()) throw UsageError("no reference program: give --ref-bin PATH or set NB_C_BIN");
-  const std::string test_bin = opt.test_bin.empty() ? sibling_tool("nbsim") : opt.test_bin;
-  if (opt.args.empty()) throw UsageError("no simulator arguments after --");
-  const OutputFolder folder = output_folder(opt.common.outdir, shell_join(opt.args), true);
+  if (opt.args.empty()) throw UsageError("no simulator arguments (after the options, or after --)");
+  Layout& layout = programs.layout;
+  CompareCommonOptions common = opt.common;
+  if (!common.threshold) {
+    common.threshold = kDefaultThreshold;
+    layout.default_threshold = true;
+  }
+  const bool peer = layout.ref == "c";
+  if (peer) {
+    out << "C program: " << printable(shell_join(programs.ref.command)) << " (" << programs.ref.source << ")\n";
+    out << "Py program: " << printable(shell_join(programs.test.command)) << " (" << programs.test.source << ")\n";
+  }
+  const OutputFolder folder = output_folder(common.outdir, shell_join(opt.args), true);
   const fs::path& dir = folder.path;
-  json summary = common_json(opt.common);
+  json summary = common_json(common);
   summary["mode"] = "run";
   summary["args"] = opt.args;
 
   // Input files are named by absolute path; the shape comes from each
   // program's output and arguments (nbsim is not asked for -stats_json here:
   // summary.json records the commands as they have always been).
-  ParityPlan plan = images_plan(opt.common);
+  ParityPlan plan = images_plan(common);
   plan.args = opt.args;
-  plan.ref = program_side("ref", ref_bin, dir);
-  plan.test = program_side("test", test_bin, dir);
+  plan.ref = program_side(layout.ref, programs.ref.command, dir);
+  plan.test = program_side(layout.test, programs.test.command, dir);
   ParityObserver progress;
   progress.side_done = [&](const SideResult& s) {
-    out << s.label << " runtime: " << s.seconds << " s (" << s.command.front() << ", exit " << s.exit_code << ")\n";
+    const bool is_ref = s.label == layout.ref;
+    const ResolvedProgram& p = is_ref ? programs.ref : programs.test;
+    out << fmt::format("{} runtime: {:.3f} s ({}, exit {})\n", is_ref ? layout.ref_shown : layout.test_shown,
+                       s.seconds, printable(s.command.front()), s.exit_code);
     summary[s.label] = {{"binary", s.command.front()},
+                        {"found_by", p.source},
                         {"sha256", file_sha256(s.command.front())},
                         {"exit_code", s.exit_code},
                         {std::string("runtime_ms"), s.seconds * 1000.0},
@@ -292,7 +394,13 @@ int run_compare_programs(const CompareRunOptions& opt, std::ostream& out, std::o
     finish(folder, summary, exit_code::program_failed, set, out);
     return exit_code::program_failed;
   }
-  const int exit = report(r, opt.common, dir, summary, set, out);
+  const int exit = report(r, common, layout, dir, summary, set, out);
+  if (r.images) {
+    PeerSummary p = peer_summary(r, opt, common);
+    p.c_binary = shell_join(programs.ref.command);
+    p.py_binary = shell_join(programs.test.command);
+    summary = flat_first(json(p), summary);
+  }
   finish(folder, summary, exit, set, out);
   return exit;
 }

@@ -39,10 +39,18 @@ struct CompareImagesOptions {
   std::size_t test_spixels = 0;
 };
 
+/// Runner mode's default --threshold, nb_compare.py's (AT-TOOLS-001).
+inline constexpr double kDefaultThreshold = 0.95;
+
+/// Runner mode. With --ref-bin or --test-bin the sides and files are named
+/// ref and test; otherwise, as nb_compare.py names them, c and py, the
+/// programs found by its search order (programs.hpp).
 struct CompareRunOptions {
-  CompareCommonOptions common;
+  CompareCommonOptions common;   ///< threshold absent: kDefaultThreshold
   std::string ref_bin;   ///< --ref-bin, else $NB_C_BIN
   std::string test_bin;  ///< --test-bin, else nbsim beside this tool
+  std::string c_bin;     ///< --c-bin: nb_compare.py's name
+  std::string py_bin;    ///< --py-bin: a program or a command line
   std::vector<std::string> args;  ///< forwarded to both programs
 };
 

@@ -1,7 +1,9 @@
 // nb-compare: compare the float images of two nanoBragg implementations.
-//   nb-compare [options] [--ref-bin PATH] [--test-bin PATH] -- ARGS...
+//   nb-compare [options] [--c-bin PATH] [--py-bin CMD] [--] ARGS...   (nb_compare.py's way)
+//   nb-compare [options] [--ref-bin PATH] [--test-bin PATH] [--] ARGS...
 //   nb-compare images REF.bin TEST.bin --fpixels N --spixels M [options]
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -35,10 +37,38 @@ CLI::Validator finite_in(double lo, double hi) {
 }
 constexpr double kAny = std::numeric_limits<double>::max();
 
+/// Without "--", the simulator arguments start at the first argument that is
+/// not one of nb-compare's options or their values (nb_compare.py's
+/// `nb-compare [options] ARGS`); "images" first is the subcommand. A "--name"
+/// that is no option stays with the options, for CLI11 to refuse: nanoBragg's
+/// own options have one dash.
+void split_off_args(const CLI::App& app, std::vector<std::string>& front, std::vector<std::string>& forwarded) {
+  if (!forwarded.empty() || front.empty() || front[0] == "images") return;
+  std::size_t i = 0;
+  while (i < front.size()) {
+    const std::string& a = front[i];
+    if (a == "-h") {
+      ++i;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) break;
+    const std::size_t eq = a.find('=');
+    const CLI::Option* o = app.get_option_no_throw(a.substr(0, eq));
+    if (o == nullptr || eq != std::string::npos) {
+      ++i;
+      continue;
+    }
+    i += 1 + static_cast<std::size_t>(std::max(0, o->get_items_expected_max()));
+  }
+  if (i >= front.size() || front[i] == "images") return;  // options before the subcommand
+  forwarded.assign(front.begin() + static_cast<std::ptrdiff_t>(i), front.end());
+  front.resize(i);
+}
+
 void add_common(CLI::App& app, nbtrace::CompareCommonOptions& c, std::vector<std::size_t>& roi) {
   app.add_option("--outdir", c.outdir, "output folder (default: comparisons/<UTC time>-<hash>)");
   app.add_option("--roi", roi, "region for the metrics: xmin xmax ymin ymax (inclusive pixels; x = fast)")->expected(4);
-  app.add_option("--threshold", c.threshold, "minimum correlation; below it the exit code is 3")
+  app.add_option("--threshold", c.threshold, "minimum correlation; below it the exit code is 3 (default: 0.95 in runner mode, none for images)")
       ->check(finite_in(-kAny, kAny));
   app.add_flag("--resample", c.resample, "resize the test image to the reference's shape (nearest neighbour)");
   app.add_option("--png-scale", c.png_scale, "percentile of both images mapped to white in the previews")
@@ -58,23 +88,31 @@ void add_common(CLI::App& app, nbtrace::CompareCommonOptions& c, std::vector<std
 
 int main(int argc, char** argv) {
   // Everything after the first "--" goes to the simulators unchanged.
-  const auto [front, forwarded] = nbtrace::split_at_double_dash(argc, argv);
+  auto [front, forwarded] = nbtrace::split_at_double_dash(argc, argv);
 
   CLI::App app{
       "nb-compare: run two nanoBragg implementations with the same arguments (or take two float images) and compare "
       "the images: correlation, MSE, RMSE, max |diff| and where, sums and their ratio, peak registration "
-      "(Hungarian matching under a pixel gate), PNG previews and summary.json in a fresh folder.\n"
-      "Exit codes: 0 the images agree, 1 usage, 2 a runner failed, 3 correlation below --threshold, 4 shape mismatch "
-      "without --resample or an image with NaN/inf pixels, 5 an image missing, empty, a folder or of the wrong size.",
+      "(Hungarian matching under a pixel gate), PNG previews and summary.json in a fresh folder. A drop-in for the "
+      "PyTorch port's nb_compare.py: --c-bin, --py-bin, NB_C_BIN, NB_PY_BIN, its files and summary keys.\n"
+      "Exit codes: 0 the images agree, 1 usage, 2 a runner failed or is not there, 3 correlation below --threshold "
+      "(runner mode: 0.95 unless given), 4 shape mismatch without --resample or an image with NaN/inf pixels, 5 an "
+      "image missing, empty, a folder or of the wrong size.",
       "nb-compare"};
   app.set_version_flag("--version", std::string(nbtrace::version()));
   nbtrace::CompareRunOptions run;
   std::vector<std::size_t> roi;
   add_common(app, run.common, roi);
-  app.add_option("--ref-bin", run.ref_bin, "reference program (default: $NB_C_BIN)");
-  app.add_option("--test-bin", run.test_bin, "program under test (default: nbsim beside this tool)");
-  app.footer("Runner mode: nb-compare [options] -- ARGS... (each program runs in its own folder under the output "
-             "folder; input file arguments are made absolute).");
+  app.add_option("--c-bin", run.c_bin,
+                 "C program, nb_compare.py's name (default: $NB_C_BIN, ./golden_suite_generator/nanoBragg, ./nanoBragg)");
+  app.add_option("--py-bin", run.py_bin,
+                 "program under test: a path or a command line such as 'python -m nanobrag_torch' (default: "
+                 "$NB_PY_BIN, nanoBragg on PATH, python -m nanobrag_torch when installed, nbsim beside this tool)");
+  app.add_option("--ref-bin", run.ref_bin, "reference program; files named ref_* (default: $NB_C_BIN)");
+  app.add_option("--test-bin", run.test_bin, "program under test; files named test_* (default: nbsim beside this tool)");
+  app.footer("Runner mode: nb-compare [options] [--] ARGS... (each program runs in its own folder under the output "
+             "folder; input file arguments are made absolute; --threshold defaults to 0.95). Without --ref-bin and "
+             "--test-bin the sides are nb_compare.py's c and py: c_float.bin, py_float.bin, c.png, py.png, diff.png.");
 
   nbtrace::CompareImagesOptions img;
   std::vector<std::size_t> img_roi;
@@ -87,6 +125,7 @@ int main(int argc, char** argv) {
   images->add_option("--test-spixels", img.test_spixels, "slow-axis pixels of TEST when it differs (with --resample)");
   add_common(*images, img.common, img_roi);
 
+  split_off_args(app, front, forwarded);
   std::vector<std::string> reversed(front.rbegin(), front.rend());
   try {
     app.parse(reversed);

@@ -32,9 +32,6 @@ std::string shell_join(const std::vector<std::string>& argv) {
   return out;
 }
 
-}  // namespace nbtrace
-
-namespace nbtrace {
 
 std::optional<std::vector<std::string>> shell_split(std::string_view text, std::string* why) {
   std::vector<std::string> words;

@@ -291,21 +291,6 @@ MatrixSuite load_matrix_suite(const std::string& path) {
 
 namespace {
 
-/// A command line as an argv; "nbsim" is the one beside this tool.
-std::vector<std::string> command_argv(const std::string& text, const std::string& what) {
-  std::string why;
-  std::optional<std::vector<std::string>> argv = shell_split(text, &why);
-  if (!argv) throw UsageError(what + ": " + why + ": " + text);
-  if (argv->empty()) throw UsageError(what + " is empty");
-  std::string& program = argv->front();
-  if (program == "nbsim") program = sibling_tool("nbsim");
-  std::error_code ec;
-  if (program.find('/') != std::string::npos && !fs::exists(program, ec)) {
-    throw UsageError(what + ": no such program: " + program);
-  }
-  return *argv;
-}
-
 bool is_nbsim(const std::vector<std::string>& argv) {
   return !argv.empty() && fs::path(argv.front()).filename() == "nbsim";
 }
@@ -326,13 +311,13 @@ MatrixPrograms matrix_programs(const MatrixOptions& opt, SuiteSchema schema) {
   MatrixPrograms p;
   const auto [ref, ref_from] = given(opt.ref_bin, "--ref-bin", "NB_C_BIN", schema);
   if (!ref.empty()) {
-    p.ref = command_argv(ref, ref_from);
+    p.ref = command_line_argv(ref, ref_from);
   } else if (schema == SuiteSchema::port) {
     throw UsageError(opt.cases_file +
                      " runs a reference program on every case (the port's schema): give --ref-bin CMD or set NB_C_BIN");
   }
   const auto [test, test_from] = given(opt.test_bin, "--test-bin", "NB_PY_BIN", schema);
-  p.test = test.empty() ? std::vector<std::string>{sibling_tool("nbsim")} : command_argv(test, test_from);
+  p.test = test.empty() ? std::vector<std::string>{sibling_tool("nbsim")} : command_line_argv(test, test_from);
   p.ref_is_nbsim = is_nbsim(p.ref);
   p.test_is_nbsim = is_nbsim(p.test);
   return p;

@@ -39,6 +39,14 @@ class OutputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A program named on the command line (or in NB_C_BIN, NB_PY_BIN) that is
+/// not there. A usage error (exit 1) unless the tool, like nb-compare after
+/// nb_compare.py, calls it a program that cannot start (exit 2).
+class ProgramNotFound : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
 /// `text` safe to print on a terminal: control characters (below 0x20, and
 /// 0x7f) become \n, \r, \t or \xNN, so input echoed in a message cannot
 /// move the cursor, clear the screen or change colours. Other bytes pass.
