@@ -373,6 +373,10 @@ TEST_CASE("images in other formats: an .npy against a raw file, its shape from i
   r = nbtest::run_tool("nb-compare", {"images", (dir / "ref.npy").string(), (dir / "test.bin").string(), "--fpixels", "6"});
   CHECK(r.exit_code == 1);
   CHECK(r.err == "nb-compare: error: --fpixels and --spixels go together\n");
+  r = nbtest::run_tool("nb-compare", {"images", (dir / "ref.npy").string(), (dir / "test.bin").string(), "--fpixels", "0",
+                                      "--spixels", "4"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("--fpixels: must be positive") != std::string::npos);
 
   // --resample with a test image of another format and shape: a 3x2 .npy to the 6x4 raw reference.
   nbtest::write_file(dir / "small.npy", npy_f4(3, 2, {1, 2, 3, 4, 5, 6}));
