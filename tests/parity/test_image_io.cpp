@@ -297,6 +297,16 @@ TEST_CASE("CBF written by CBFlib (byte-offset compression) reads back exactly") 
   REQUIRE(real.data.size() == reals.size());
   for (std::size_t k = 0; k < reals.size(); ++k) CHECK(real.data[k] == reals[k]);
 
+  // A changed pixel byte fails the Content-MD5 check instead of reading wrong.
+  {
+    std::string changed = nbtest::read_file(p);
+    const std::size_t data = changed.find("\x0c\x1a\x04\xd5");  // the binary section's start mark
+    REQUIRE(data != std::string::npos);
+    changed[data + 4 + 3] ^= 0x01;
+    nbtest::write_file(dir / "changed.cbf", changed);
+    const std::string m = message_of<nbtrace::InputError>([&] { read_image((dir / "changed.cbf").string()); });
+    CHECK(m == (dir / "changed.cbf").string() + ": CBFlib cannot read it (array parameters: bad format)");
+  }
   // A damaged one is CBFlib's refusal, one line.
   std::string bytes = nbtest::read_file(p);
   nbtest::write_file(dir / "cut.cbf", bytes.substr(0, bytes.size() / 2));
