@@ -181,6 +181,9 @@ TEST_CASE(".npy written byte by byte: f4 and f8, both byte orders, versions 1.0 
        ": 4 bytes after the .npy shape (2, 3) of <f4 pixels: not an .npy file numpy wrote"},
       {"empty_shape", npy(1, npy_dict("<f4", "(0, 3)"), ""),
        ": its .npy shape (0, 3) of <f4 gives a 3x0 image: no pixels to compare"},
+      {"huge", npy(1, npy_dict("<f4", "(4294967296, 4294967296)"), f4_data(false)),
+       ": its .npy shape (4294967296, 4294967296) of <f4 gives a 4294967296x4294967296 image: more pixels than memory "
+       "holds"},
       {"cube", npy(1, npy_dict("<f4", "(2, 1, 3)"), f4_data(false)), ": .npy shape (2, 1, 3) is not an image (2-D)"},
       {"version", std::string("\x93NUMPY\x04\x00", 8) + std::string(8, ' '), ": .npy version 4.0 is not read (1.0, 2.0, 3.0)"},
       {"short", std::string("\x93NUMPY", 6), ": truncated .npy header"},

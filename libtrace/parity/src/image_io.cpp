@@ -108,7 +108,10 @@ void check_given(const std::string& shown, Shape in_file, const std::optional<Sh
 std::string_view pixel_bytes(const std::string& shown, const std::string& data, std::size_t offset, Shape shape,
                              const Element& e, const std::string& what) {
   const std::size_t n = pixel_count(shape);
-  if (n == 0) throw InputError(shown + ": " + what + " gives a " + shape_text(shape) + " image: no pixels to compare");
+  if (n == 0) {
+    throw InputError(shown + ": " + what + " gives a " + shape_text(shape) + " image: " +
+                     (shape.fast && shape.slow ? "more pixels than memory holds" : "no pixels to compare"));
+  }
   const std::size_t need = n * e.size;
   if (data.size() < offset || data.size() - offset < need) {
     throw InputError(shown + ": truncated: " + what + " needs " + std::to_string(need) + " bytes of pixels after " +
