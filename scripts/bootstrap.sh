@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ git
   nlohmann-json3-dev libfmt-dev libcli11-dev libboost-program-options-dev libssl-dev doctest-dev libfast-float-dev libpng-dev libyaml-cpp-dev
+  # CBF images in nb-compare and parity runs (CBFlib; optional at configure time).
+  libcbf-dev
   # nbparity batch/matrix over MPI ranks; Open MPI's mpirun wants an ssh client even on one node.
   libopenmpi-dev openmpi-bin openssh-client
 )

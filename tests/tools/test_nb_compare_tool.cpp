@@ -653,4 +653,92 @@ TEST_CASE("drop-in: shapes differ: exit 4, or resampled with a note; usage error
     CHECK(r.err.find(u.said) != std::string::npos);
   }
   CHECK_FALSE(fs::exists(dir / "comparisons"));
+
+namespace {
+/// A version 1.0 .npy of little-endian float32, shape (slow, fast), as numpy writes it.
+std::string npy_f4(std::size_t fast, std::size_t slow, const std::vector<float>& v) {
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(slow) + ", " +
+                     std::to_string(fast) + "), }";
+  while ((10 + dict.size() + 1) % 64 != 0) dict += ' ';
+  dict += '\n';
+  std::string out = std::string("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(dict.size() & 0xff);
+  out += static_cast<char>(dict.size() >> 8);
+  return out + dict + std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+}  // namespace
+
+TEST_CASE("images in other formats: an .npy against a raw file, its shape from its header; unknown formats named") {
+  nbtest::TempDir dir;
+  std::vector<float> v(6 * 4);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 37) % 11) + 0.5f;
+  nbtest::write_file(dir / "ref.npy", npy_f4(6, 4, v));
+  nbtest::write_file(dir / "test.bin", std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  // No --fpixels/--spixels: the .npy gives 6x4, the raw test is read at that shape.
+  auto r = nbtest::run_tool("nb-compare", {"images", (dir / "ref.npy").string(), (dir / "test.bin").string(), "--outdir",
+                                           (dir / "o").string(), "--threshold", "0.9999999"});
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  auto j = nlohmann::json::parse(nbtest::read_file(dir / "o/summary.json"));
+  CHECK(j["metrics"]["correlation"] == 1.0);
+  CHECK(j["metrics"]["pixels"] == 24);
+  CHECK(j["ref"]["format"] == ".npy");
+  CHECK(j["test"]["format"] == "raw float32");
+  CHECK(j["ref"]["shape"] == nlohmann::json::array({6, 4}));
+  // The other way round: the raw reference needs its shape.
+  r = nbtest::run_tool("nb-compare", {"images", (dir / "test.bin").string(), (dir / "ref.npy").string(), "--outdir",
+                                      (dir / "o2").string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "nb-compare: error: " + (dir / "test.bin").string() +
+                     " is a raw float32 image: give --fpixels and --spixels\n");
+  CHECK_FALSE(fs::exists(dir / "o2"));
+  r = compare_images(dir / "test.bin", dir / "ref.npy", 6, 4, dir / "o2");
+  CHECK(r.exit_code == 0);
+  // Given flags that disagree with the header: both shapes named, exit 5, nothing written.
+  r = compare_images(dir / "ref.npy", dir / "test.bin", 4, 6, dir / "o3");
+  CHECK(r.exit_code == 5);
+  CHECK(r.err == "nb-compare: error: " + (dir / "ref.npy").string() +
+                     ": the file's shape is 6x4 (fast x slow), --fpixels/--spixels is 4x6\n");
+  CHECK_FALSE(fs::exists(dir / "o3"));
+  r = nbtest::run_tool("nb-compare", {"images", (dir / "ref.npy").string(), (dir / "test.bin").string(), "--fpixels", "6"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "nb-compare: error: --fpixels and --spixels go together\n");
+  r = nbtest::run_tool("nb-compare", {"images", (dir / "ref.npy").string(), (dir / "test.bin").string(), "--fpixels", "0",
+                                      "--spixels", "4"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("--fpixels: must be positive") != std::string::npos);
+
+  // --resample with a test image of another format and shape: a 3x2 .npy to the 6x4 raw reference.
+  nbtest::write_file(dir / "small.npy", npy_f4(3, 2, {1, 2, 3, 4, 5, 6}));
+  r = compare_images(dir / "test.bin", dir / "small.npy", 6, 4, dir / "o4");
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("shape mismatch: reference 6x4, test 3x2") != std::string::npos);
+  r = compare_images(dir / "test.bin", dir / "small.npy", 6, 4, dir / "o5", {"--resample"});
+  CHECK(r.exit_code == 0);
+  j = nlohmann::json::parse(nbtest::read_file(dir / "o5/summary.json"));
+  CHECK(j["test"]["shape"] == nlohmann::json::array({3, 2}));
+  CHECK(j["resample_note"] == "test resampled (nearest neighbour) from 3x2 to 6x4");
+  r = compare_images(dir / "test.bin", dir / "small.npy", 6, 4, dir / "o6", {"--test-fpixels", "2", "--test-spixels", "3"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err == "nb-compare: error: " + (dir / "small.npy").string() +
+                     ": the file's shape is 3x2 (fast x slow), --test-fpixels/--test-spixels is 2x3\n");
+
+  // An SMV reference (big-endian, as another machine wrote it) against the .npy of the same values.
+  std::string smv = "{\nHEADER_BYTES=512;\nDIM=2;\nBYTE_ORDER=big_endian;\nTYPE=unsigned_short;\nSIZE1=3;\nSIZE2=2;\n}\f";
+  smv.append(512 - smv.size(), ' ');
+  for (int p : {1, 2, 3, 4, 5, 6}) smv += std::string{'\0', static_cast<char>(p)};
+  nbtest::write_file(dir / "frame.img", smv);
+  r = nbtest::run_tool("nb-compare", {"images", (dir / "frame.img").string(), (dir / "small.npy").string(), "--outdir",
+                                      (dir / "o7").string()});
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  j = nlohmann::json::parse(nbtest::read_file(dir / "o7/summary.json"));
+  CHECK(j["ref"]["format"] == "SMV");
+  CHECK(j["metrics"]["max_abs_diff"] == 0);
+
+  // A format told by its content that nb-compare does not read: named, exit 5.
+  nbtest::write_file(dir / "x.tif", std::string("II*\0\x08\0\0\0", 8) + std::string(88, '\0'));
+  r = nbtest::run_tool("nb-compare", {"images", (dir / "x.tif").string(), (dir / "test.bin").string(), "--fpixels", "6",
+                                      "--spixels", "4"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err == "nb-compare: error: " + (dir / "x.tif").string() +
+                     ": not an image format nb-compare or nbparity reads (TIFF?); formats: raw float32, .npy, SMV, CBF\n");
 }

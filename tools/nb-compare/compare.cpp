@@ -308,31 +308,56 @@ json flat_first(const json& flat, const json& summary) {
 }  // namespace
 
 int run_compare_images(const CompareImagesOptions& opt, std::ostream& out, std::ostream& /*err*/) {
-  if (opt.fpixels == 0 || opt.spixels == 0) throw UsageError("--fpixels and --spixels must be positive");
+  // --fpixels/--spixels: the raw reference's shape; optional (a check) for
+  // a self-describing one (.npy, SMV, CBF). 0 is "not given": CLI11 refuses 0.
+  if ((opt.fpixels == 0) != (opt.spixels == 0)) throw UsageError("--fpixels and --spixels go together");
+  std::optional<image::Shape> ref_given;
+  if (opt.fpixels) ref_given = image::Shape{opt.fpixels, opt.spixels};
   // Read before creating anything: an unreadable input leaves no folder.
-  std::size_t tf = opt.test_fpixels ? opt.test_fpixels : opt.fpixels;
-  std::size_t ts = opt.test_spixels ? opt.test_spixels : opt.spixels;
-  ParityPlan plan = images_plan(opt.common);
-  plan.ref = {"ref", StoredOutputs{opt.ref, {}}, {}, image::Shape{opt.fpixels, opt.spixels}};
-  image::load_float_image(opt.ref, opt.fpixels, opt.spixels);  // its error first, before the test image's
-  const std::size_t test_count = image::float_count(opt.test);
-  if (test_count != tf * ts) {
-    // A square test image of another size is still readable for the report.
-    const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(test_count))));
-    if (side * side != test_count) {
-      throw InputError(opt.test + ": holds " + std::to_string(test_count) + " floats, not " + std::to_string(tf) + "x" +
-                       std::to_string(ts) + "; give --test-fpixels/--test-spixels");
-    }
-    tf = ts = side;
+  const image::ImageFormat ref_format = image::image_format(opt.ref);
+  if (!ref_given && ref_format == image::ImageFormat::raw_float32) {
+    throw UsageError(printable(opt.ref) + " is a raw float32 image: give --fpixels and --spixels");
   }
-  plan.test = {"test", StoredOutputs{opt.test, {}}, {}, image::Shape{tf, ts}};
+  const image::Shape ref_shape = image::read_image(opt.ref, ref_given, "--fpixels/--spixels").shape();  // its error first
+  std::size_t tf = opt.test_fpixels ? opt.test_fpixels : ref_shape.fast;
+  std::size_t ts = opt.test_spixels ? opt.test_spixels : ref_shape.slow;
+  ParityPlan plan = images_plan(opt.common);
+  plan.ref = {"ref", StoredOutputs{opt.ref, {}}, {}, ref_shape};
+  const image::ImageFormat test_format = image::image_format(opt.test);
+  std::optional<image::Shape> test_shape;
+  if (test_format == image::ImageFormat::raw_float32) {
+    const std::size_t test_count = image::float_count(opt.test);
+    if (test_count != tf * ts) {
+      // A square test image of another size is still readable for the report.
+      const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(test_count))));
+      if (side * side != test_count) {
+        throw InputError(opt.test + ": holds " + std::to_string(test_count) + " floats, not " + std::to_string(tf) +
+                         "x" + std::to_string(ts) + "; give --test-fpixels/--test-spixels");
+      }
+      tf = ts = side;
+    }
+    test_shape = image::Shape{tf, ts};
+  } else {
+    // A self-describing test image gives its own shape; --test-* only check it.
+    if (opt.test_fpixels || opt.test_spixels) test_shape = image::Shape{tf, ts};
+    const image::Shape s = image::read_image(opt.test, test_shape, "--test-fpixels/--test-spixels").shape();
+    tf = s.fast;
+    ts = s.slow;
+  }
+  plan.test = {"test", StoredOutputs{opt.test, {}}, {}, test_shape};
   const ParityResult r = run_parity_plan(plan);
   // The folder is made by the commit: a run that fails before it leaves none.
   const OutputFolder dir = output_folder(opt.common.outdir, opt.ref + "\n" + opt.test, false);
   json summary = common_json(opt.common);
   summary["mode"] = "images";
-  summary["ref"] = {{"path", opt.ref}, {"sha256", file_sha256(opt.ref)}, {"shape", image::Shape{opt.fpixels, opt.spixels}}};
-  summary["test"] = {{"path", opt.test}, {"sha256", file_sha256(opt.test)}, {"shape", image::Shape{tf, ts}}};
+  summary["ref"] = {{"path", opt.ref},
+                    {"sha256", file_sha256(opt.ref)},
+                    {"shape", ref_shape},
+                    {"format", std::string(image::format_name(ref_format))}};
+  summary["test"] = {{"path", opt.test},
+                     {"sha256", file_sha256(opt.test)},
+                     {"shape", image::Shape{tf, ts}},
+                     {"format", std::string(image::format_name(test_format))}};
   OutputSet set;
   const int exit = report(r, opt.common, kOwnLayout, dir.path, summary, set, out);
   finish(dir, summary, exit, set, out);

@@ -116,11 +116,18 @@ int main(int argc, char** argv) {
 
   nbtrace::CompareImagesOptions img;
   std::vector<std::size_t> img_roi;
-  CLI::App* images = app.add_subcommand("images", "Compare two existing raw float32 images (fast-major).");
+  CLI::App* images = app.add_subcommand(
+      "images", "Compare two existing images: raw float32 (fast-major), .npy, SMV or CBF, told by their content.");
   images->add_option("REF", img.ref, "reference float image")->required();
   images->add_option("TEST", img.test, "float image under test")->required();
-  images->add_option("--fpixels", img.fpixels, "fast-axis pixels of the reference")->required();
-  images->add_option("--spixels", img.spixels, "slow-axis pixels of the reference")->required();
+  // 0 stands for "not given" in the options, so it is refused here.
+  const CLI::Validator positive(
+      [](std::string& s) { return s.find_first_not_of('0') == std::string::npos ? "must be positive" : std::string(); },
+      "> 0");
+  images->add_option("--fpixels", img.fpixels, "fast-axis pixels of a raw float32 reference (a check for .npy, SMV, CBF)")
+      ->check(positive);
+  images->add_option("--spixels", img.spixels, "slow-axis pixels of a raw float32 reference (a check for .npy, SMV, CBF)")
+      ->check(positive);
   images->add_option("--test-fpixels", img.test_fpixels, "fast-axis pixels of TEST when it differs (with --resample)");
   images->add_option("--test-spixels", img.test_spixels, "slow-axis pixels of TEST when it differs (with --resample)");
   add_common(*images, img.common, img_roi);

@@ -171,10 +171,16 @@ class Engine {
 
   image::Image load(Side& s) {
     const std::string path = s.result.image.string();
-    const image::Shape shape = image_shape(s.plan.shape, s.result.summary ? &*s.result.summary : nullptr, s.stdout_text,
-                                           s.program ? s.args : std::vector<std::string>{}, path);
-    s.result.shape = shape;
-    return image::load_float_image(path, shape.fast, shape.slow);
+    // An .npy, SMV or CBF file gives its own shape (checked against the
+    // plan's); the run's evidence of the shape is for a raw float32 image.
+    std::optional<image::Shape> shape = s.plan.shape;
+    if (!shape && image::image_format(path) == image::ImageFormat::raw_float32) {
+      shape = image_shape(std::nullopt, s.result.summary ? &*s.result.summary : nullptr, s.stdout_text,
+                          s.program ? s.args : std::vector<std::string>{}, path);
+    }
+    image::Image img = image::read_image(path, shape);
+    s.result.shape = img.shape();
+    return img;
   }
 
   /// False when the shapes differ and the plan does not resample.

@@ -7,48 +7,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 
 #include "nbtrace/base/error.hpp"
 
 namespace nbtrace::image {
-
-std::size_t float_count(const std::string& path) {
-  const std::string shown = printable(path);
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(shown + ": is a folder, not a float image");
-  const auto bytes = std::filesystem::file_size(path, ec);
-  if (ec) throw InputError(shown + ": cannot read float image: " + ec.message());
-  if (bytes % sizeof(float) != 0) {
-    throw InputError(shown + ": " + std::to_string(bytes) + " bytes is not a whole number of float32 values");
-  }
-  return static_cast<std::size_t>(bytes / sizeof(float));
-}
-
-Image load_float_image(const std::string& path, std::size_t fast, std::size_t slow) {
-  const std::string shown = printable(path);
-  const std::size_t n = float_count(path);
-  if (n == 0) throw InputError(shown + ": is empty (0 bytes): no pixels to compare");
-  // fast·slow must not wrap round to the file's size.
-  if (fast == 0 || slow == 0 || fast > std::numeric_limits<std::size_t>::max() / slow || n != fast * slow) {
-    const std::string expected = std::to_string(fast) + "x" + std::to_string(slow);
-    throw InputError(shown + ": holds " + std::to_string(n) + " floats, not " + expected +
-                     (fast != 0 && slow != 0 && fast <= std::numeric_limits<std::size_t>::max() / slow
-                          ? " = " + std::to_string(fast * slow)
-                          : std::string()));
-  }
-  Image img;
-  img.fast = fast;
-  img.slow = slow;
-  img.data.resize(n);
-  std::ifstream in(path, std::ios::binary);
-  if (!in || !in.read(reinterpret_cast<char*>(img.data.data()), static_cast<std::streamsize>(n * sizeof(float)))) {
-    throw InputError(shown + ": cannot read float image: " + std::strerror(errno));
-  }
-  return img;
-}
 
 Roi full_roi(const Image& img) { return {0, img.fast ? img.fast - 1 : 0, 0, img.slow ? img.slow - 1 : 0}; }
 

@@ -101,8 +101,7 @@ image::Shape image_shape(const std::optional<image::Shape>& given, const nbsim::
     return {static_cast<std::size_t>(summary->fpixels), static_cast<std::size_t>(summary->spixels)};
   if (const auto printed = printed_shape(stdout_text)) return *printed;
   if (const auto from_args = argument_shape(args)) return *from_args;
-  const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(image::float_count(image_file)))));
-  return {side, side};
+  return image::square_shape(image_file);
 }
 
 }  // namespace nbtrace

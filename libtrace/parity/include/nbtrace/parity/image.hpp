@@ -30,6 +30,30 @@ struct Image {
   Shape shape() const { return {fast, slow}; }
 };
 
+/// The image file formats read, told by their first bytes and never by the
+/// file's name (image_io.cpp). Raw float32 has no signature: it is what a
+/// file is when its first bytes name no format.
+enum class ImageFormat { raw_float32, npy, smv, cbf };
+/// "raw float32", ".npy", "SMV", "CBF".
+std::string_view format_name(ImageFormat f);
+/// The format of a file from its first bytes. Throws InputError when it is
+/// missing, unreadable or a folder, and when its first bytes name a format
+/// not read here ("x.tif: not an image format nb-compare or nbparity reads
+/// (TIFF?); formats: raw float32, .npy, SMV, CBF"). An empty file is raw.
+ImageFormat image_format(const std::string& path);
+/// Whether this build reads CBF (CBFlib found when it was configured).
+bool cbf_supported();
+
+/// Reads an image of any of these formats into float32, fast-major.
+/// Raw float32: `shape` is its shape (none: the square its size makes, the
+/// rule of parity runs). .npy, SMV and CBF give their own shape; a `shape`
+/// given must equal it (InputError naming both, the given one as coming
+/// from `shape_from`, e.g. "--fpixels/--spixels"), and is what a 1-D .npy
+/// array is read as. Throws InputError for anything unreadable: see
+/// load_float_image and docs/nb-compare.md#image-formats.
+Image read_image(const std::string& path, const std::optional<Shape>& shape = std::nullopt,
+                 std::string_view shape_from = "the shape given");
+
 /// Reads a raw little-endian float32 file of exactly fast·slow values.
 /// Throws InputError when it cannot be read, is a folder, is empty (no
 /// pixels to compare) or its size does not match.
@@ -38,6 +62,9 @@ Image load_float_image(const std::string& path, std::size_t fast, std::size_t sl
 /// InputError when it is missing, unreadable, a folder or not a whole
 /// number of floats.
 std::size_t float_count(const std::string& path);
+/// The square a raw float32 file's size makes: side round(√n) for n values
+/// (load_float_image then refuses a file that is not that square).
+Shape square_shape(const std::string& path);
 
 /// Inclusive pixel bounds: fast (x) in [xmin, xmax], slow (y) in [ymin, ymax].
 struct Roi {
