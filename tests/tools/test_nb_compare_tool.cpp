@@ -653,6 +653,7 @@ TEST_CASE("drop-in: shapes differ: exit 4, or resampled with a note; usage error
     CHECK(r.err.find(u.said) != std::string::npos);
   }
   CHECK_FALSE(fs::exists(dir / "comparisons"));
+}
 
 namespace {
 /// A version 1.0 .npy of little-endian float32, shape (slow, fast), as numpy writes it.
