@@ -54,6 +54,10 @@ Vec3 read_row(std::istream& in, const std::string& file) {
 AMatrix read_a_matrix(const std::string& path, Log& log) {
   std::ifstream in(path);
   if (!in) throw nbtrace::InputError("cannot read A matrix file " + path);
+  return read_a_matrix(in, path, log);
+}
+
+AMatrix read_a_matrix(std::istream& in, const std::string& path, Log& log) {
   // Each row holds the x (then y, then z) components of a*, b*, c*.
   const Vec3 r1 = read_row(in, path), r2 = read_row(in, path), r3 = read_row(in, path);
   log.push_back("reading " + path);
