@@ -89,10 +89,11 @@ for t in "${targets[@]}"; do
   before=$(find "$findings" -type f | wc -l)
   echo "fuzz_$t: ${seconds} s, corpus $(ls "$corpus" | wc -l) files, log $log"
   rc=0
-  # -timeout: one input over 10 s is a finding (a hang); -rss_limit_mb: the
+  # -timeout: one input over 30 s is a finding (a hang; a grid near the HKL
+  # reader's 1 GiB limit takes seconds under ASan); -rss_limit_mb: the
   # default 2 GiB; -print_final_stats: executions and exec/s at the end.
   nice -n "${NB_FUZZ_NICE:-10}" "$build/fuzz/fuzz_$t" "$corpus" "${dict[@]}" \
-    -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=30 -rss_limit_mb=2048 \
     -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
