@@ -21,6 +21,14 @@ if(NB_SANITIZE OR NB_FUZZ)
   endif()
   add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:${NB_SANITIZER_FLAGS}>")
   add_link_options(${NB_SANITIZER_FLAGS})
+  if(NB_SANITIZE AND NB_WITH_MPI AND MPIEXEC_EXECUTABLE)
+    # The MPI tests launch their ranks with this wrapper of mpiexec (see it).
+    set(NB_REAL_MPIEXEC ${MPIEXEC_EXECUTABLE})
+    configure_file(${CMAKE_CURRENT_LIST_DIR}/sanitize-mpiexec.sh.in ${PROJECT_BINARY_DIR}/sanitize-mpiexec.sh
+                   @ONLY FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
+                   WORLD_EXECUTE)
+    set(MPIEXEC_EXECUTABLE ${PROJECT_BINARY_DIR}/sanitize-mpiexec.sh)
+  endif()
   list(JOIN NB_SANITIZER_FLAGS " " shown)
   message(STATUS "nbparity sanitizers: ON (${shown})")
 endif()
