@@ -1,4 +1,5 @@
-// Unit tests of the physics building blocks and the structure-factor I/O.
+// Unit tests of the physics building blocks and the structure-factor and
+// SMV readers.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "nbsim/physics/polarization.hpp"
 #include "nbsim/physics/rotation.hpp"
 #include "nbsim/random.hpp"
+#include "nbsim/smv.hpp"
 #include "nbtrace/base/error.hpp"
 #include "test_support.hpp"
 
@@ -139,6 +141,73 @@ TEST_CASE("Fdump.bin round trip keeps extents and values") {
   CHECK(back.values == g.values);
   nbtest::write_file(dir / "short.bin", bytes.substr(0, bytes.size() - 8));
   CHECK_THROWS_AS(read_fdump(dir / "short.bin"), nbtrace::InputError);
+}
+
+// Found by tests/fuzz/fuzz_hkl (docs/reliability.md): an index beyond int
+// was converted to int (undefined behaviour), and bounds far apart asked for
+// a grid of billions of cells (out of memory).
+TEST_CASE("HKL text reader refuses indices beyond int and grids beyond kMaxHklCells") {
+  using nbtrace::InputError;
+  CHECK_THROWS_WITH_AS(parse_hkl_text("0 0 0 1\n021474836470 0 100.01e-740 1\n", "x.hkl", 0),
+                       "x.hkl:2: index h=2.14748e+10 is out of range (|index| must be below 2^30)", InputError);
+  CHECK_THROWS_WITH_AS(parse_hkl_text("0 nan 0 1\n", "x.hkl", 0), doctest::Contains("x.hkl:1: index k=nan"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(parse_hkl_text("0 0 -inf 1\n", "x.hkl", 0), doctest::Contains("x.hkl:1: index l=-inf"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(parse_hkl_text("0 0 0 1\n1000 1000 1000 2\n", "x.hkl", 0),
+                       "x.hkl: index bounds h 0..1000, k 0..1000, l 0..1000 need more than 134217728 grid cells "
+                       "(1 GiB)",
+                       InputError);
+  // The fuzzer's out-of-memory input: k 4..1e9, three billion cells.
+  CHECK_THROWS_WITH_AS(parse_hkl_text("0 01e9 0 100.02147483647\n2 04 0 10 0\n", "x.hkl", 0),
+                       "x.hkl: index bounds h 0..2, k 4..1000000000, l 0..0 need more than 134217728 grid cells "
+                       "(1 GiB)",
+                       InputError);
+  // A long thin grid is fine: 600 x 1 x 2 cells.
+  const HklGrid thin = parse_hkl_text("-300 0 0 1\n299 0 1 2\n", "x.hkl", 0.5);
+  CHECK(thin.values.size() == 600 * 1 * 2);
+  CHECK(thin.view(0.5).at(299, 0, 1) == 2.0);
+  CHECK(thin.view(0.5).at(0, 0, 0) == 0.5);
+}
+
+TEST_CASE("Fdump reader refuses header bounds that overflow or need too many cells") {
+  using nbtrace::InputError;
+  // h_max - h_min + 1 overflowed an int.
+  CHECK_THROWS_WITH_AS(parse_fdump("-2147483648 2147483647 0 0 0 0\n\f", "F.bin"),
+                       "F.bin: Fdump index bound -2147483648 is out of range (|index| must be below 2^30)",
+                       InputError);
+  // (2e6+1)^3 doubles: the byte count wrapped around 2^64.
+  CHECK_THROWS_WITH_AS(parse_fdump("0 2000000 0 2000000 0 2000000\n\f", "F.bin"),
+                       doctest::Contains("need more than 134217728 grid cells"), InputError);
+  CHECK_THROWS_WITH_AS(parse_fdump("0 -1 0 0 0 0\n\f", "F.bin"), "F.bin: empty index range in Fdump header",
+                       InputError);
+}
+
+namespace {
+/// An SMV file: a 512-byte header of `fields` and `pixels` 16-bit pixels.
+std::string smv_file(const std::string& fields, std::size_t pixels) {
+  std::string h = "{\nHEADER_BYTES=512;\n" + fields + "}\f";
+  h.resize(512, ' ');
+  return h + std::string(2 * pixels, '\x01');
+}
+}  // namespace
+
+// Found by tests/fuzz/fuzz_smv: a header without SIZE1 gave NaN, converted
+// to int (undefined behaviour) before the check.
+TEST_CASE("SMV reader checks SIZE1 and SIZE2 before using them") {
+  using nbtrace::InputError;
+  const SmvFrame f = parse_smv(smv_file("SIZE1=4;\nSIZE2=3;\n", 12), "a.img");
+  CHECK(f.width == 4);
+  CHECK(f.height == 3);
+  CHECK(f.pixels == std::vector<std::uint16_t>(12, 0x0101));
+  CHECK_THROWS_WITH_AS(parse_smv(smv_file("SIZE2=3;\n", 12), "a.img"), "a.img: no SIZE1/SIZE2 in the SMV header",
+                       InputError);
+  CHECK_THROWS_WITH_AS(parse_smv(smv_file("SIZE1=1e20;\nSIZE2=3;\n", 12), "a.img"),
+                       "a.img: SMV header size SIZE1=1e+20 SIZE2=3 is not 1 to 1048576 pixels", InputError);
+  CHECK_THROWS_WITH_AS(parse_smv(smv_file("SIZE1=4;\nSIZE2=0.5;\n", 12), "a.img"),
+                       doctest::Contains("is not 1 to 1048576 pixels"), InputError);
+  CHECK_THROWS_WITH_AS(parse_smv(smv_file("SIZE1=4;\nSIZE2=3;\n", 11), "a.img"),
+                       doctest::Contains("a.img: SMV image is truncated"), InputError);
 }
 
 TEST_CASE("reference random generator and mosaic rotations") {

@@ -4,6 +4,7 @@
 // pixels), noiseless or with photon noise, and an 8-bit PGM preview.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nbsim/setup.hpp"
@@ -21,6 +22,10 @@ struct SmvFrame {
 /// Reads an SMV file (HEADER_BYTES, SIZE1, SIZE2; pixels in native order,
 /// as nanoBragg reads them). Throws InputError when unreadable or not SMV.
 SmvFrame read_smv(const std::string& path);
+/// read_smv on the file's bytes already in memory; `path` names it in
+/// messages and in the frame. SIZE1 and SIZE2 must be whole numbers from 1
+/// to 2^20 (InputError otherwise).
+SmvFrame parse_smv(std::string_view data, const std::string& path);
 
 /// nanoBragg's header look-up: the number after the '=' that follows the
 /// LAST occurrence of `keyword` anywhere in the header (so "DISTANCE" finds

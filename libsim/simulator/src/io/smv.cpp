@@ -51,21 +51,38 @@ double smv_value(const std::string& header, const std::string& keyword) {
   return std::strtod(header.c_str() + eq + 1, nullptr);  // atof semantics: 0 when no number
 }
 
+namespace {
+/// Largest SIZE1 or SIZE2 read from a header (2^20 pixels): far above any
+/// detector, and small enough that the pixel count cannot overflow.
+constexpr double kMaxSmvSide = 1048576.0;
+}  // namespace
+
 SmvFrame read_smv(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw nbtrace::InputError("cannot read SMV image " + path);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw nbtrace::InputError("cannot read SMV image " + path);
+  return parse_smv(data, path);
+}
+
+SmvFrame parse_smv(std::string_view data, const std::string& path) {
   if (data.size() < 512 || data.compare(0, 12, "{\nHEADER_BYT") != 0)
     throw nbtrace::InputError(path + " does not look like an SMV (ADSC) image");
   SmvFrame f;
-  const double header_bytes = smv_value(data.substr(0, 512), "HEADER_BYTES");
+  const double header_bytes = smv_value(std::string(data.substr(0, 512)), "HEADER_BYTES");
   if (!(header_bytes >= 512) || header_bytes > static_cast<double>(data.size()))
     throw nbtrace::InputError(path + ": bad HEADER_BYTES");
   const std::size_t header_size = static_cast<std::size_t>(header_bytes);
-  f.header = data.substr(0, header_size);
-  f.width = static_cast<int>(smv_value(f.header, "SIZE1"));
-  f.height = static_cast<int>(smv_value(f.header, "SIZE2"));
-  if (f.width <= 0 || f.height <= 0) throw nbtrace::InputError(path + ": no SIZE1/SIZE2 in the SMV header");
+  f.header = std::string(data.substr(0, header_size));
+  // Checked as doubles before the int conversion (NaN when absent).
+  const double size1 = smv_value(f.header, "SIZE1"), size2 = smv_value(f.header, "SIZE2");
+  if (std::isnan(size1) || std::isnan(size2))
+    throw nbtrace::InputError(path + ": no SIZE1/SIZE2 in the SMV header");
+  if (!(size1 >= 1 && size1 <= kMaxSmvSide && size2 >= 1 && size2 <= kMaxSmvSide))
+    throw nbtrace::InputError(fmt::format("{}: SMV header size SIZE1={:g} SIZE2={:g} is not 1 to {} pixels", path,
+                                          size1, size2, kMaxSmvSide));
+  f.width = static_cast<int>(size1);
+  f.height = static_cast<int>(size2);
   const std::size_t n = static_cast<std::size_t>(f.width) * f.height;
   if (data.size() < header_size + 2 * n)
     throw nbtrace::InputError(path + ": SMV image is truncated: its header (HEADER_BYTES=" +

@@ -57,6 +57,10 @@ std::vector<SourceLine> read_source_file(const std::string& path) {
 AMatrix read_a_matrix(const std::string& path, Log& log) {
   std::ifstream in(path);
   if (!in) throw nbtrace::InputError("cannot read A matrix file " + path);
+  return read_a_matrix(in, path, log);
+}
+
+AMatrix read_a_matrix(std::istream& in, const std::string& path, Log& log) {
   // The first 9 numbers, whatever the line breaks (a MOSFLM file goes on
   // with the U matrix and the cell, which are not read).
   double m[9];

@@ -5,6 +5,7 @@
 // Internal to the library. setup.cpp calls them in the order that keeps
 // nanoBragg.c's results to the bit, its messages (log lines) in order and,
 // of several problems, the same one reported first.
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct AMatrix {
 /// The 9 numbers of a -mat file (rows: the x, y, z components of a*, b*,
 /// c*); logs "reading PATH".
 AMatrix read_a_matrix(const std::string& path, Log& log);
+/// The same from a stream; `name` names it in messages and the log line.
+/// InputError unless it starts with 9 numbers.
+AMatrix read_a_matrix(std::istream& in, const std::string& name, Log& log);
 
 /// Where the structure factors come from.
 enum class StructureFactors { hkl_file, fdump_cache, default_F_only };
