@@ -272,13 +272,7 @@ PeerSummary peer_summary(const ParityResult& r, const CompareRunOptions& opt, co
   const ImageComparison& cmp = *r.images;
   const image::Metrics& m = cmp.metrics;
   PeerSummary p;
-  p.correlation = m.correlation;
-  p.mse = m.mse;
-  p.rmse = m.rmse;
-  p.max_abs_diff = m.max_abs_diff;
-  p.c_sum = m.sum_ref;
-  p.py_sum = m.sum_test;
-  p.sum_ratio = m.sum_ratio;
+  static_cast<image::PeerImageMetrics&>(p) = image::peer_image_metrics(m);
   if (m.peaks.matched > 0) {
     p.mean_peak_distance = m.peaks.mean_displacement;
     p.max_peak_distance = m.peaks.max_displacement;

@@ -14,11 +14,7 @@
 
 namespace nbtrace {
 
-struct PeerSummary {
-  std::optional<double> correlation;  ///< Pearson; null when an image is constant (the peer wrote NaN)
-  double mse = 0, rmse = 0, max_abs_diff = 0;
-  double c_sum = 0, py_sum = 0;
-  std::optional<double> sum_ratio;  ///< py_sum / c_sum; null when c_sum is 0 (the peer wrote Infinity)
+struct PeerSummary : image::PeerImageMetrics {
   /// Displacement of the matched peak pairs in pixels (nb-compare's one-to-one
   /// matching under --peak-gate); null when no pair matched (the peer: NaN).
   std::optional<double> mean_peak_distance, max_peak_distance;
@@ -37,13 +33,7 @@ template <typename Json>
 void to_json(Json& j, const PeerSummary& s) {
   using image::optional_number;
   j = Json::object();
-  j["correlation"] = optional_number<Json>(s.correlation);
-  j["mse"] = s.mse;
-  j["rmse"] = s.rmse;
-  j["max_abs_diff"] = s.max_abs_diff;
-  j["c_sum"] = s.c_sum;
-  j["py_sum"] = s.py_sum;
-  j["sum_ratio"] = optional_number<Json>(s.sum_ratio);
+  image::write_peer_image_metrics(j, s);
   j["mean_peak_distance"] = optional_number<Json>(s.mean_peak_distance);
   j["max_peak_distance"] = optional_number<Json>(s.max_peak_distance);
   j["runtime_c_ms"] = s.runtime_c_ms;
@@ -63,13 +53,7 @@ template <typename Json>
 void from_json(const Json& j, PeerSummary& s) {
   using image::read_optional_number;
   s = PeerSummary{};
-  s.correlation = read_optional_number(j.at("correlation"));
-  j.at("mse").get_to(s.mse);
-  j.at("rmse").get_to(s.rmse);
-  j.at("max_abs_diff").get_to(s.max_abs_diff);
-  j.at("c_sum").get_to(s.c_sum);
-  j.at("py_sum").get_to(s.py_sum);
-  s.sum_ratio = read_optional_number(j.at("sum_ratio"));
+  image::read_peer_image_metrics(j, s);
   s.mean_peak_distance = read_optional_number(j.at("mean_peak_distance"));
   s.max_peak_distance = read_optional_number(j.at("max_peak_distance"));
   j.at("runtime_c_ms").get_to(s.runtime_c_ms);

@@ -419,13 +419,7 @@ void record(CaseResult& r, const ParityResult& p) {
 
 SuiteRunMetrics port_metrics(const MatrixCase& c, const MatrixPrograms& programs, const image::Metrics& m) {
   SuiteRunMetrics out;
-  out.correlation = m.correlation;
-  out.mse = m.mse;
-  out.rmse = m.rmse;
-  out.max_abs_diff = m.max_abs_diff;
-  out.c_sum = m.sum_ref;
-  out.py_sum = m.sum_test;
-  out.sum_ratio = m.sum_ratio;
+  static_cast<image::PeerImageMetrics&>(out) = image::peer_image_metrics(m);
   out.case_id = c.id;
   out.run_name = c.run;
   out.args = shell_join(c.args);
@@ -513,13 +507,7 @@ double number_or_nan(const json& j) { return j.is_number() ? j.get<double>() : s
 template <typename Json>
 void metrics_to_json(Json& j, const SuiteRunMetrics& m) {
   j = Json::object();
-  j["correlation"] = image::optional_number<Json>(m.correlation);
-  j["mse"] = finite_or_null<Json>(m.mse);
-  j["rmse"] = finite_or_null<Json>(m.rmse);
-  j["max_abs_diff"] = finite_or_null<Json>(m.max_abs_diff);
-  j["c_sum"] = finite_or_null<Json>(m.c_sum);
-  j["py_sum"] = finite_or_null<Json>(m.py_sum);
-  j["sum_ratio"] = image::optional_number<Json>(m.sum_ratio);
+  image::write_peer_image_metrics(j, m);
   j["case_id"] = m.case_id;
   j["run_name"] = m.run_name;
   j["args"] = m.args;
@@ -535,13 +523,7 @@ void to_json(nlohmann::ordered_json& j, const SuiteRunMetrics& m) { metrics_to_j
 
 void from_json(const json& j, SuiteRunMetrics& m) {
   m = SuiteRunMetrics{};
-  m.correlation = image::read_optional_number(j.at("correlation"));
-  m.mse = number_or_nan(j.at("mse"));
-  m.rmse = number_or_nan(j.at("rmse"));
-  m.max_abs_diff = number_or_nan(j.at("max_abs_diff"));
-  m.c_sum = number_or_nan(j.at("c_sum"));
-  m.py_sum = number_or_nan(j.at("py_sum"));
-  m.sum_ratio = image::read_optional_number(j.at("sum_ratio"));
+  image::read_peer_image_metrics(j, m);
   j.at("case_id").get_to(m.case_id);
   j.at("run_name").get_to(m.run_name);
   j.at("args").get_to(m.args);

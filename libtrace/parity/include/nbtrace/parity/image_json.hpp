@@ -118,4 +118,45 @@ void from_json(const Json& j, Metrics& m) {
   p.at("test").get_to(m.test_peaks);
 }
 
+/// The image metrics the PyTorch port's files carry, under its flat key names
+/// ("c" the reference, "py" the side under test): nb_compare.py's
+/// summary.json and the matrix's <case>/<run>_metrics.json both start with
+/// them (nb-compare's PeerSummary and the matrix's SuiteRunMetrics extend it).
+struct PeerImageMetrics {
+  std::optional<double> correlation;  ///< Pearson r; null when either image is constant (the port wrote NaN)
+  double mse = 0, rmse = 0, max_abs_diff = 0;
+  double c_sum = 0, py_sum = 0;
+  std::optional<double> sum_ratio;  ///< py_sum / c_sum; null when c_sum is 0 (the port wrote Infinity)
+};
+
+inline PeerImageMetrics peer_image_metrics(const Metrics& m) {
+  return {m.correlation, m.mse, m.rmse, m.max_abs_diff, m.sum_ref, m.sum_test, m.sum_ratio};
+}
+
+/// Adds the seven keys to `j` in the port's order; non-finite numbers as null.
+template <typename Json>
+void write_peer_image_metrics(Json& j, const PeerImageMetrics& m) {
+  const auto number = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+  j["correlation"] = optional_number<Json>(m.correlation);
+  j["mse"] = number(m.mse);
+  j["rmse"] = number(m.rmse);
+  j["max_abs_diff"] = number(m.max_abs_diff);
+  j["c_sum"] = number(m.c_sum);
+  j["py_sum"] = number(m.py_sum);
+  j["sum_ratio"] = optional_number<Json>(m.sum_ratio);
+}
+
+/// The seven keys back (null reads as NaN, or as absent for the optional ones).
+template <typename Json>
+void read_peer_image_metrics(const Json& j, PeerImageMetrics& m) {
+  const auto number = [](const Json& v) { return v.is_number() ? v.template get<double>() : std::nan(""); };
+  m.correlation = read_optional_number(j.at("correlation"));
+  m.mse = number(j.at("mse"));
+  m.rmse = number(j.at("rmse"));
+  m.max_abs_diff = number(j.at("max_abs_diff"));
+  m.c_sum = number(j.at("c_sum"));
+  m.py_sum = number(j.at("py_sum"));
+  m.sum_ratio = read_optional_number(j.at("sum_ratio"));
+}
+
 }  // namespace nbtrace::image

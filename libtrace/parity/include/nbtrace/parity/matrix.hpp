@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nbtrace/base/error.hpp"
+#include "nbtrace/parity/image_json.hpp"
 #include "nbtrace/parity/parity.hpp"
 #include "nbtrace/parity/work_pool.hpp"
 
@@ -63,14 +64,7 @@ struct MatrixOptions {
 /// A port-schema check's <run>_metrics.json: the keys and meanings of the
 /// port's parity harness (c = the reference, py = the program under test).
 /// Non-finite numbers are JSON null (read back as NaN), as in image_json.hpp.
-struct SuiteRunMetrics {
-  std::optional<double> correlation;  ///< Pearson r; null when either image is constant
-  double mse = 0;
-  double rmse = 0;
-  double max_abs_diff = 0;
-  double c_sum = 0;
-  double py_sum = 0;
-  std::optional<double> sum_ratio;  ///< py_sum / c_sum; null when c_sum is 0
+struct SuiteRunMetrics : image::PeerImageMetrics {
   std::string case_id;
   std::string run_name;
   std::string args;         ///< the simulator arguments, shell-quoted
