@@ -16,16 +16,6 @@ void put(Image& img, std::size_t s, std::size_t f, float v) { img.data[s * img.f
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-/// The message of the exception `f` throws as E ("" when it throws nothing).
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// Width and height from a PNG's IHDR (big-endian, bytes 16..23).
 std::pair<unsigned, unsigned> png_size(const std::string& png) {
@@ -204,29 +194,29 @@ TEST_CASE("percentile and peaks leave non-finite values out") {
 
 TEST_CASE("nothing to compare is refused: empty images, resampling them, empty files, folders") {
   const Image empty{};
-  CHECK(message_of<nbtrace::InputError>([&] { compare(empty, empty, {}); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { compare(empty, empty, {}); }) ==
         "the images have no pixels: nothing to compare");
-  CHECK(message_of<nbtrace::InputError>([&] { resample_nearest(empty, 4, 4); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { resample_nearest(empty, 4, 4); }) ==
         "cannot resample an image with no pixels (0x0)");
   CHECK_THROWS_AS(resample_nearest(blank(2, 2), 0, 3), nbtrace::InputError);
   const Image short_one{3, 2, std::vector<float>(5, 0.0f)};  // at() would read past its end
-  CHECK(message_of<nbtrace::InputError>([&] { compare(short_one, short_one, {}); }) == "a 3x2 image holds 5 values");
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { compare(short_one, short_one, {}); }) == "a 3x2 image holds 5 values");
   nbtest::TempDir dir;
   nbtest::write_file(dir / "empty.bin", "");
   CHECK(float_count((dir / "empty.bin").string()) == 0);
-  CHECK(message_of<nbtrace::InputError>([&] { load_float_image((dir / "empty.bin").string(), 0, 0); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { load_float_image((dir / "empty.bin").string(), 0, 0); }) ==
         (dir / "empty.bin").string() + ": is empty (0 bytes): no pixels to compare");
-  CHECK(message_of<nbtrace::InputError>([&] { load_float_image(dir.path().string(), 4, 4); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { load_float_image(dir.path().string(), 4, 4); }) ==
         dir.path().string() + ": is a folder, not a float image");
-  CHECK(message_of<nbtrace::InputError>([&] { load_float_image((dir / "none.bin").string(), 4, 4); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { load_float_image((dir / "none.bin").string(), 4, 4); }) ==
         (dir / "none.bin").string() + ": cannot read float image: No such file or directory");
   // 2^32 x 2^32 wraps round to 0 in 64 bits: refused, not read as 16 floats.
   nbtest::write_file(dir / "16.bin", std::string(64, '\0'));
-  CHECK(message_of<nbtrace::InputError>([&] { load_float_image((dir / "16.bin").string(), 1ull << 32, 1ull << 32); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { load_float_image((dir / "16.bin").string(), 1ull << 32, 1ull << 32); }) ==
         (dir / "16.bin").string() + ": holds 16 floats, not 4294967296x4294967296");
   CHECK(load_float_image((dir / "16.bin").string(), 4, 4).data.size() == 16);
   // A control character in the name is escaped in the message.
-  CHECK(message_of<nbtrace::InputError>([&] { float_count((dir / "a\x1b[2Jb.bin").string()); })
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { float_count((dir / "a\x1b[2Jb.bin").string()); })
             .find("a\\x1b[2Jb.bin: cannot read") != std::string::npos);
 }
 

@@ -22,15 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// The bytes of an unsigned value of `size` bytes in the given order.
 std::string bytes_of(std::uint64_t bits, std::size_t size, bool big) {
@@ -97,7 +88,7 @@ TEST_CASE("nbsim's -floatfile (raw float32) and -intfile (SMV) read back") {
   CHECK(f.shape() == Shape{12, 8});
   CHECK(f.data == load_float_image(raw, 12, 8).data);
   // Without a shape a raw image is the square its size makes: 96 is none.
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(raw); }) == raw + ": holds 96 floats, not 10x10 = 100");
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(raw); }) == raw + ": holds 96 floats, not 10x10 = 100");
 
   const Image i = read_image(smv);  // its shape from its header
   CHECK(i.shape() == Shape{12, 8});
@@ -112,7 +103,7 @@ TEST_CASE("nbsim's -floatfile (raw float32) and -intfile (SMV) read back") {
   }
   CHECK(brightest > 100);  // not a blank image
   CHECK(read_image(smv, Shape{12, 8}).data == i.data);
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(smv, Shape{8, 12}, "--fpixels/--spixels"); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(smv, Shape{8, 12}, "--fpixels/--spixels"); }) ==
         smv + ": the file's shape is 12x8 (fast x slow), --fpixels/--spixels is 8x12");
 }
 
@@ -146,16 +137,16 @@ TEST_CASE(".npy written byte by byte: f4 and f8, both byte orders, versions 1.0 
 
   const fs::path good = dir / "good.npy";
   nbtest::write_file(good, npy(1, npy_dict("<f4", "(2, 3)"), f4_data(false)));
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(good.string(), Shape{2, 3}, "--fpixels/--spixels"); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(good.string(), Shape{2, 3}, "--fpixels/--spixels"); }) ==
         good.string() + ": the file's shape is 3x2 (fast x slow), --fpixels/--spixels is 2x3");
 
   // A 1-D array takes the shape given, and only with one.
   const fs::path flat = dir / "flat.npy";
   nbtest::write_file(flat, npy(1, npy_dict("<f4", "(6,)"), f4_data(false)));
   CHECK(read_image(flat.string(), Shape{3, 2}).data == as_floats(kValues));
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(flat.string()); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(flat.string()); }) ==
         flat.string() + ": .npy holds a 1-D array of 6 values: give its shape");
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(flat.string(), Shape{4, 2}); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(flat.string(), Shape{4, 2}); }) ==
         flat.string() + ": .npy holds a 1-D array of 6 values, not 4x2 (the shape given)");
 
   // One frame of a stack, (1, 2, 3), is the 3x2 image.
@@ -195,7 +186,7 @@ TEST_CASE(".npy written byte by byte: f4 and f8, both byte orders, versions 1.0 
     const fs::path p = dir / (std::string(r.name) + ".npy");
     nbtest::write_file(p, r.file);
     std::string expected = p.string() + r.message;
-    const std::string got = message_of<nbtrace::InputError>([&] { read_image(p.string()); });
+    const std::string got = nbtest::message_of<nbtrace::InputError>([&] { read_image(p.string()); });
     if (r.name == "not_dict") CHECK(got.rfind(expected, 0) == 0);  // the header's padding follows
     else CHECK(got == expected);
   }
@@ -248,7 +239,7 @@ TEST_CASE("SMV written by hand: big-endian unsigned_short, unsigned_int, and ref
     CAPTURE(r.name);
     const fs::path f = dir / (std::string(r.name) + ".img");
     nbtest::write_file(f, r.file);
-    CHECK(message_of<nbtrace::InputError>([&] { read_image(f.string()); }) == f.string() + r.message);
+    CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(f.string()); }) == f.string() + r.message);
   }
 }
 
@@ -278,7 +269,7 @@ TEST_CASE("CBF written by CBFlib (byte-offset compression) reads back exactly") 
   const Image img = read_image(p.string());
   CHECK(img.shape() == Shape{5, 4});
   CHECK(img.data == std::vector<float>(pixels.begin(), pixels.end()));
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(p.string(), Shape{4, 5}, "--fpixels/--spixels"); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(p.string(), Shape{4, 5}, "--fpixels/--spixels"); }) ==
         p.string() + ": the file's shape is 5x4 (fast x slow), --fpixels/--spixels is 4x5");
 
   // Real (IEEE float) pixels too, uncompressed.
@@ -307,19 +298,19 @@ TEST_CASE("CBF written by CBFlib (byte-offset compression) reads back exactly") 
     REQUIRE(data != std::string::npos);
     changed[data + 4 + 3] ^= 0x01;
     nbtest::write_file(dir / "changed.cbf", changed);
-    const std::string m = message_of<nbtrace::InputError>([&] { read_image((dir / "changed.cbf").string()); });
+    const std::string m = nbtest::message_of<nbtrace::InputError>([&] { read_image((dir / "changed.cbf").string()); });
     CHECK(m == (dir / "changed.cbf").string() + ": CBFlib cannot read it (array parameters: bad format)");
   }
   // A damaged one is CBFlib's refusal, one line.
   std::string bytes = nbtest::read_file(p);
   nbtest::write_file(dir / "cut.cbf", bytes.substr(0, bytes.size() / 2));
-  const std::string cut = message_of<nbtrace::InputError>([&] { read_image((dir / "cut.cbf").string()); });
+  const std::string cut = nbtest::message_of<nbtrace::InputError>([&] { read_image((dir / "cut.cbf").string()); });
   CHECK(cut.rfind((dir / "cut.cbf").string() + ": CBFlib cannot read it (parse: bad format; ", 0) == 0);
   CHECK(cut.find('\n') == std::string::npos);
 #else
   CHECK_FALSE(cbf_supported());
   nbtest::write_file(p, "###CBF: VERSION 1.5\n");
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(p.string()); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(p.string()); }) ==
         p.string() + ": a CBF image, and this build has no CBF support (configure with CBFlib: libcbf-dev, "
                      "scripts/bootstrap.sh)");
 #endif
@@ -343,8 +334,8 @@ TEST_CASE("formats are told by content: an unknown one is named, raw is what is 
     const fs::path p = dir / "x.tif";
     nbtest::write_file(p, bytes);
     const std::string expected = p.string() + ": not an image format nb-compare or nbparity reads (" + name + ")" + formats;
-    CHECK(message_of<nbtrace::InputError>([&] { image_format(p.string()); }) == expected);
-    CHECK(message_of<nbtrace::InputError>([&] { read_image(p.string(), Shape{2, 2}); }) == expected);
+    CHECK(nbtest::message_of<nbtrace::InputError>([&] { image_format(p.string()); }) == expected);
+    CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(p.string(), Shape{2, 2}); }) == expected);
   }
   // A raw float32 file named .npy is raw: 16 floats, a 4x4 square.
   const std::vector<float> sixteen(16, 2.5f);
@@ -356,16 +347,16 @@ TEST_CASE("formats are told by content: an unknown one is named, raw is what is 
   // The raw refusals are unchanged through the one reader.
   nbtest::write_file(dir / "empty.bin", "");
   CHECK(image_format((dir / "empty.bin").string()) == ImageFormat::raw_float32);
-  CHECK(message_of<nbtrace::InputError>([&] { read_image((dir / "empty.bin").string()); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image((dir / "empty.bin").string()); }) ==
         (dir / "empty.bin").string() + ": is empty (0 bytes): no pixels to compare");
-  CHECK(message_of<nbtrace::InputError>([&] { read_image(dir.path().string()); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image(dir.path().string()); }) ==
         dir.path().string() + ": is a folder, not a float image");
-  CHECK(message_of<nbtrace::InputError>([&] { read_image((dir / "none").string()); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image((dir / "none").string()); }) ==
         (dir / "none").string() + ": cannot read float image: No such file or directory");
   nbtest::write_file(dir / "seven.bin", "1234567");
-  CHECK(message_of<nbtrace::InputError>([&] { read_image((dir / "seven.bin").string(), Shape{1, 1}); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image((dir / "seven.bin").string(), Shape{1, 1}); }) ==
         (dir / "seven.bin").string() + ": 7 bytes is not a whole number of float32 values");
-  CHECK(message_of<nbtrace::InputError>([&] { read_image((dir / "raw.npy").string(), Shape{1ull << 32, 1ull << 32}); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { read_image((dir / "raw.npy").string(), Shape{1ull << 32, 1ull << 32}); }) ==
         (dir / "raw.npy").string() + ": holds 16 floats, not 4294967296x4294967296");
 }
 
@@ -385,6 +376,6 @@ TEST_CASE("the parity engine reads a stored .npy beside a raw image: its shape f
   CHECK(r.images->metrics.max_abs_diff == 0);
   // A plan's shape that disagrees with the file's is refused.
   plan.ref.shape = Shape{2, 3};
-  CHECK(message_of<nbtrace::InputError>([&] { nbtrace::run_parity_plan(plan); }) ==
+  CHECK(nbtest::message_of<nbtrace::InputError>([&] { nbtrace::run_parity_plan(plan); }) ==
         (dir / "ref.npy").string() + ": the file's shape is 3x2 (fast x slow), the shape given is 2x3");
 }

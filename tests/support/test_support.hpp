@@ -26,6 +26,17 @@ int& entered_count();
 /// records a skip with a message) when it is absent.
 bool require_shared(const char* what);
 
+/// The message of the exception `f` throws as E ("" when it throws nothing).
+template <typename E, typename F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "";
+}
+
 /// A fresh temporary folder, removed on destruction.
 class TempDir {
  public:
