@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 /// The bytes of an unsigned value of `size` bytes in the given order.
 std::string bytes_of(std::uint64_t bits, std::size_t size, bool big) {
   std::string out(size, '\0');
