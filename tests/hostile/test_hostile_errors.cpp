@@ -35,3 +35,22 @@ TEST_CASE("nbparity run --pixels with words or huge numbers: a usage line, not s
     hostile::check_refusal(r, "nbparity", 1, "expected SLOW,FAST");
   }
 }
+
+TEST_CASE("a bad option holding an escape sequence: CLI11's message is escaped too, in every tool") {
+  const std::vector<std::vector<std::string>> commands{
+      {"nbtrace", "diff", "a.log", "b.log"},
+      {"nbbundle", "verify", "dir"},
+      {"nbparity", "run", "--ref-bin", "x"},
+      {"compare_scaling_traces", "--c", "a.log", "--py", "b.log", "--out", "s.md"},
+      {"nb-compare"}};
+  for (std::vector<std::string> args : commands) {
+    const std::string tool = args.front();
+    args.erase(args.begin());
+    args.push_back("--bogus\x1b[2J");
+    const auto r = nbtest::run_tool(tool, args);
+    CAPTURE(tool);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find('\x1b') == std::string::npos);
+    CHECK(r.err.find("--bogus\\x1b[2J") != std::string::npos);
+  }
+}

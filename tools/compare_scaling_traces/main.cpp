@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+    return nbtrace::cli_parse_exit(app, e);
   }
   return nbtrace::guarded_main("compare_scaling_traces", [&] {
     if (py.empty() && cpp.empty()) throw nbtrace::UsageError("one of --py or --cpp is required");

@@ -137,12 +137,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    // CLI11's message echoes the offending argument: escaped, line by line.
-    std::ostringstream err;
-    const int code = app.exit(e, std::cout, err);
-    std::istringstream lines(err.str());
-    for (std::string line; std::getline(lines, line);) std::cerr << nbtrace::printable(line) << "\n";
-    return code == nbtrace::exit_code::ok ? nbtrace::exit_code::ok : nbtrace::exit_code::failure;
+    return nbtrace::cli_parse_exit(app, e);
   }
   auto to_roi = [](const std::vector<std::size_t>& v) -> std::optional<nbtrace::image::Roi> {
     if (v.empty()) return std::nullopt;

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+    return nbtrace::cli_parse_exit(app, e);
   }
   return nbtrace::guarded_main("nbbundle", [&] { return run.at(app.get_subcommands().front()->get_name())(); });
 }

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == nbtrace::exit_code::ok ? nbtrace::exit_code::ok : nbtrace::exit_code::failure;
+    return nbtrace::cli_parse_exit(app, e);
   }
   return nbtrace::guarded_main("nbparity", [&] {
     if (app.got_subcommand("matrix")) return matrix();

@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"nbtrace: parse and compare nanoBragg trace logs (TRACE_C, TRACE_PY, TRACE_CPP, ...).\n"
-               "Exit codes: 0 agreement, 1 usage, 3 divergence, 5 input error.",
+               "Exit codes: 0 agreement, 1 usage, 3 divergence, 4 too little compared (NOT COMPARED), 5 input error.",
                "nbtrace"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(nbtrace::version()));
@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : nbtrace::exit_code::failure;
+    return nbtrace::cli_parse_exit(app, e);
   }
   return nbtrace::guarded_main("nbtrace", [&] {
     if (app.got_subcommand("diff")) return run_diff();

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <new>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,6 +57,19 @@ inline std::pair<std::vector<std::string>, std::vector<std::string>> split_at_do
     (after ? parts.second : parts.first).push_back(a);
   }
   return parts;
+}
+
+/// A CLI11 parse error (`app.exit(e)`) as every tool reports it: --help and
+/// --version on stdout, exit 0; a usage error's lines on stderr with control
+/// characters escaped (CLI11 echoes the offending argument), exit 1.
+/// Templated so this header needs no CLI11.
+template <typename App, typename ParseError>
+int cli_parse_exit(App& app, const ParseError& e) {
+  std::ostringstream err;
+  const int code = app.exit(e, std::cout, err);
+  std::istringstream lines(err.str());
+  for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << "\n";
+  return code == exit_code::ok ? exit_code::ok : exit_code::failure;
 }
 
 }  // namespace nbtrace
