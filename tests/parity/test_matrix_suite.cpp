@@ -19,8 +19,8 @@ namespace {
 /// The port's layout: folded (>-) argument strings, a run with nothing after
 /// its extra_args, a comment after a number, a run with thresholds of its own.
 constexpr const char* kPortSuite = R"(cases:
-  - id: AT-PARALLEL-001
-    description: Beam center scaling parity (C ↔ PyTorch)
+  - id: cubic-beam-centre
+    description: the beam centre moves with the detector size (simple cubic cell)
     base_args: >-
       -default_F 100
       -cell 100 100 100 90 90 90
@@ -68,8 +68,8 @@ TEST_CASE("the port's suite: each case x run is one check with base_args + extra
   CHECK(s.schema == SuiteSchema::port);
   REQUIRE(s.cases.size() == 4);
   const MatrixCase& a = s.cases[0];
-  CHECK(a.label() == "AT-PARALLEL-001/detpixels-64");
-  CHECK(a.description == "Beam center scaling parity (C ↔ PyTorch)");
+  CHECK(a.label() == "cubic-beam-centre/detpixels-64");
+  CHECK(a.description == "the beam centre moves with the detector size (simple cubic cell)");
   CHECK(a.args == std::vector<std::string>{"-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-lambda",
                                            "6.2", "-detpixels", "64", "-Xbeam", "3.2"});
   CHECK(a.thresholds.image.correlation_min == 0.9999);
@@ -96,7 +96,7 @@ TEST_CASE("the port's suite: each case x run is one check with base_args + extra
 
   // The same suite as JSON reads the same.
   json j = {{"cases",
-             {{{"id", "AT-PARALLEL-001"},
+             {{{"id", "cubic-beam-centre"},
                {"description", "d"},
                {"base_args", "-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2"},
                {"thresholds", {{"corr_min", 0.9999}, {"sum_ratio_min", 0.9}, {"sum_ratio_max", 1.1}, {"max_abs_max", 500}}},
@@ -191,7 +191,7 @@ TEST_CASE("the port's metrics as JSON: its keys in its order, non-finite numbers
   m.max_abs_diff = 2.5e-7;
   m.c_sum = 123456.78901234567;
   m.py_sum = std::nan("");
-  m.case_id = "AT-PARALLEL-001";
+  m.case_id = "cubic-beam-centre";
   m.run_name = "detpixels-64";
   m.args = "-detpixels 64";
   m.c_binary = "nanoBragg";

@@ -194,7 +194,7 @@ TEST_CASE("encoding noise: a UTF-8 BOM is removed and counted; UTF-16, NUL bytes
 
 TEST_CASE("the peer's hand-written forms: spaced assignments, Python lists, units, |x| annotations, banners") {
   const Trace t = parse_trace(
-      "TRACE_PY: === PIXEL (262, 368) TRACE START ===\n"
+      "TRACE_PY: ===== begin pixel (12, 34) =====\n"
       "TRACE_PY: a_star = [-1.22e-02, 4.82e-04, 7.48e-03]\n"
       "TRACE_PY_BASE:   a = [1.08e-09, 0.0, 0.0] |a| = 0.00108 meters\n"
       "TRACE_PY: lambda = 6.2e-10 meters\n"

@@ -327,7 +327,7 @@ class TraceParser {
     return add_single(channel, first, value, lineno);
   }
 
-  /// Banner and section lines ("=== PIXEL (262, 368) TRACE START ===",
+  /// Banner and section lines ("===== begin pixel (12, 34) =====",
   /// "----"): three or more of one of = - * # first. They carry no value.
   static bool is_section_line(std::string_view rest) {
     if (rest.size() < 3) return false;

@@ -86,7 +86,7 @@ struct ParseStats {
   std::uint64_t foreign_lines = 0;  ///< TRACE_<other tag> lines (not this trace's tag)
   std::uint64_t config_lines = 0;   ///< TRACE_CONFIG lines
   std::uint64_t malformed_lines = 0;
-  std::uint64_t section_lines = 0;     ///< banner lines such as "TRACE_PY: === PIXEL (262, 368) TRACE START ==="
+  std::uint64_t section_lines = 0;     ///< banner lines such as "TRACE_PY: ===== begin pixel (12, 34) ====="
   std::uint64_t byte_order_marks = 0;  ///< UTF-8 byte-order marks removed from line starts
 };
 
