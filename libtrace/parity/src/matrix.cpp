@@ -497,12 +497,6 @@ int matrix_exit_code(const std::vector<CaseResult>& results) {
 
 namespace {
 
-/// null when not finite (JSON has no NaN); read back as NaN.
-template <typename Json>
-Json finite_or_null(double v) {
-  return std::isfinite(v) ? Json(v) : Json(nullptr);
-}
-double number_or_nan(const json& j) { return j.is_number() ? j.get<double>() : std::nan(""); }
 
 template <typename Json>
 void metrics_to_json(Json& j, const SuiteRunMetrics& m) {
@@ -542,8 +536,8 @@ void to_json(json& e, const CaseResult& r) {
   e["error"] = r.error.empty() ? json(nullptr) : json(r.error);
   e["correlation"] = image::optional_number<json>(r.correlation);
   e["sum_ratio"] = image::optional_number<json>(r.sum_ratio);
-  e["max_abs_diff"] = finite_or_null<json>(r.max_abs_diff);
-  e["max_abs_diff_rel"] = finite_or_null<json>(r.max_abs_diff_rel);
+  e["max_abs_diff"] = image::finite_or_null<json>(r.max_abs_diff);
+  e["max_abs_diff_rel"] = image::finite_or_null<json>(r.max_abs_diff_rel);
   e["peaks_matched_fraction"] = r.peaks_matched;
   e["peaks_max_displacement_px"] = r.peaks_max_displacement;
   e["traces"] = r.traces;
@@ -565,8 +559,8 @@ void from_json(const json& e, CaseResult& r) {
   if (e.at("error").is_string()) r.error = e["error"].get<std::string>();
   r.correlation = image::read_optional_number(e.at("correlation"));
   r.sum_ratio = image::read_optional_number(e.at("sum_ratio"));
-  r.max_abs_diff = number_or_nan(e.at("max_abs_diff"));
-  r.max_abs_diff_rel = number_or_nan(e.at("max_abs_diff_rel"));
+  r.max_abs_diff = image::number_or_nan(e.at("max_abs_diff"));
+  r.max_abs_diff_rel = image::number_or_nan(e.at("max_abs_diff_rel"));
   r.peaks_matched = e.at("peaks_matched_fraction").get<double>();
   r.peaks_max_displacement = e.at("peaks_max_displacement_px").get<double>();
   r.traces = e.at("traces").get<std::size_t>();

@@ -37,6 +37,16 @@ Json optional_number(const std::optional<double>& v) {
   return v && std::isfinite(*v) ? Json(*v) : Json(nullptr);
 }
 
+/// null when not finite (JSON has no NaN); number_or_nan reads it back.
+template <typename Json>
+Json finite_or_null(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
+template <typename Json>
+double number_or_nan(const Json& j) {
+  return j.is_number() ? j.template get<double>() : std::nan("");
+}
+
 template <typename Json>
 std::optional<double> read_optional_number(const Json& j) {
   return j.is_number() ? std::optional<double>(j.template get<double>()) : std::nullopt;
@@ -136,7 +146,7 @@ inline PeerImageMetrics peer_image_metrics(const Metrics& m) {
 /// Adds the seven keys to `j` in the port's order; non-finite numbers as null.
 template <typename Json>
 void write_peer_image_metrics(Json& j, const PeerImageMetrics& m) {
-  const auto number = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+  const auto number = finite_or_null<Json>;
   j["correlation"] = optional_number<Json>(m.correlation);
   j["mse"] = number(m.mse);
   j["rmse"] = number(m.rmse);
@@ -149,7 +159,7 @@ void write_peer_image_metrics(Json& j, const PeerImageMetrics& m) {
 /// The seven keys back (null reads as NaN, or as absent for the optional ones).
 template <typename Json>
 void read_peer_image_metrics(const Json& j, PeerImageMetrics& m) {
-  const auto number = [](const Json& v) { return v.is_number() ? v.template get<double>() : std::nan(""); };
+  const auto number = number_or_nan<Json>;
   m.correlation = read_optional_number(j.at("correlation"));
   m.mse = number(j.at("mse"));
   m.rmse = number(j.at("rmse"));
