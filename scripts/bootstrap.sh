@@ -10,6 +10,10 @@ packages=(
   libcbf-dev
   # nbparity batch/matrix over MPI ranks; Open MPI's mpirun wants an ssh client even on one node.
   libopenmpi-dev openmpi-bin openssh-client
+  # Install rules: man pages from --help, pkg-config files checked by the install test.
+  help2man pkg-config
+  # The Python module nbparity (pybind11) and its tests, with Debian's interpreter.
+  pybind11-dev python3-dev python3-pytest python3-numpy
 )
 
 missing=()
