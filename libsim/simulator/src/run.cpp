@@ -47,7 +47,6 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
 
   // The device is checked before anything (even the Fdump.bin cache) is written.
   if (config.device == Device::cuda) require_cuda(config.dtype, config.cuda_device);
-  else if (config.dtype != DType::float64) throw nbtrace::UsageError("-dtype float32 needs -device cuda");
 
   PreparedSimulation sim;
   prepare_simulation(config, sim);
@@ -63,11 +62,17 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
       if (done == total) err << "\n";
     };
   }
+  // Spec mode may take its lattice sines from a vector routine; c-parity
+  // keeps glibc's scalar sin (nanoBragg.c's bits).
+  CpuNumerics numerics;
+  numerics.dtype = config.dtype;
+  numerics.vector_math = config.mode == Mode::spec;
   CudaRunInfo cuda;
   const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda, config.cuda_device)
-                                                                 : run_simulation(sim, config.threads, progress);
+                                                                 : run_simulation(sim, config.threads, progress, numerics);
   if (!quiet && config.device == Device::cuda)
-    out << "CUDA device: " << cuda.device << " (float64); pixel kernels "
+    out << "CUDA device: " << cuda.device << (config.dtype == DType::float32 ? " (float32)" : " (float64)")
+        << "; pixel kernels "
         << fmt::format("{:.3f} ms, GPU total {:.3f} ms\n", cuda.kernel_ms, cuda.total_ms);
   if (!quiet && sim.params.interp_stop_pixel != kNeverStops)
     out << "WARNING: out of range for three point interpolation at pixel (spixel="

@@ -18,6 +18,17 @@ struct SimulationResult {
   ImageStats stats;
 };
 
+/// How the CPU computes: the number type, and whether the lattice sines may
+/// come from a vector routine (glibc libmvec: every pixel within 1e-12
+/// relative of the scalar result; spec mode) or must be glibc's scalar sin
+/// (bit-identical to compute_pixel<double> and nanoBragg.c). `lanes` false
+/// runs compute_pixel pixel by pixel (the scalar reference, for tests).
+struct CpuNumerics {
+  DType dtype = DType::float64;
+  bool vector_math = false;
+  bool lanes = true;
+};
+
 /// Called now and then from the launching thread with (pixels done, total).
 using ProgressFn = std::function<void(long done, long total)>;
 
@@ -28,11 +39,12 @@ using ProgressFn = std::function<void(long done, long total)>;
 /// `outside_eval` (optional, one per image pixel) receives
 /// PixelResult::first_outside_eval.
 void launch_cpu(const KernelParams& params, const RenderBox& box, float* image, double* row_omega, int threads,
-                const ProgressFn& progress = {}, int* outside_eval = nullptr);
+                const ProgressFn& progress = {}, int* outside_eval = nullptr, CpuNumerics numerics = {});
 
 /// Runs the image. With interpolation it also fixes where interpolation
 /// stops (sim.params.interp_stop_*), so later traces see the same state.
-SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress = {});
+SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress = {},
+                                CpuNumerics numerics = {});
 
 /// Over the ROI's unmasked pixels, a running sum in pixel order;
 /// `rmsd_counts_masked` keeps the reference's rmsd, whose second pass has no

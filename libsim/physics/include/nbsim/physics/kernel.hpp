@@ -47,22 +47,24 @@ struct HklView {
   }
   /// Tricubic value at fractional (h,k,l) from the 4x4x4 grid points
   /// floor-1 .. floor+2; false (F untouched) when they leave the grid.
-  NB_HD bool tricubic_at(double h, double k, double l, double& F) const {
-    if ((h - h_min + 3) > (h_max - h_min + 1) || (h - 2 < h_min) || (k - k_min + 3) > (k_max - k_min + 1) ||
-        (k - 2 < k_min) || (l - l_min + 3) > (l_max - l_min + 1) || (l - 2 < l_min))
+  template <class T>
+  NB_HD bool tricubic_at(T h, T k, T l, T& F) const {
+    if ((h - static_cast<T>(h_min) + T(3)) > static_cast<T>(h_max - h_min + 1) || (h - T(2) < static_cast<T>(h_min)) ||
+        (k - static_cast<T>(k_min) + T(3)) > static_cast<T>(k_max - k_min + 1) || (k - T(2) < static_cast<T>(k_min)) ||
+        (l - static_cast<T>(l_min) + T(3)) > static_cast<T>(l_max - l_min + 1) || (l - T(2) < static_cast<T>(l_min)))
       return false;
     const int hf = static_cast<int>(std::floor(h));
     const int kf = static_cast<int>(std::floor(k));
     const int lf = static_cast<int>(std::floor(l));
-    double hx[4], kx[4], lx[4], grid[4][4][4];
+    T hx[4], kx[4], lx[4], grid[4][4][4];
     for (int i = 0; i < 4; ++i) {
-      hx[i] = hf - 1 + i;
-      kx[i] = kf - 1 + i;
-      lx[i] = lf - 1 + i;
+      hx[i] = static_cast<T>(hf - 1 + i);
+      kx[i] = static_cast<T>(kf - 1 + i);
+      lx[i] = static_cast<T>(lf - 1 + i);
     }
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 4; ++j)
-        for (int m = 0; m < 4; ++m) grid[i][j][m] = at(hf - 1 + i, kf - 1 + j, lf - 1 + m);
+        for (int m = 0; m < 4; ++m) grid[i][j][m] = static_cast<T>(at(hf - 1 + i, kf - 1 + j, lf - 1 + m));
     F = tricubic(hx, kx, lx, grid, h, k, l);
     return true;
   }
@@ -194,130 +196,161 @@ NB_HD inline bool pixel_reaches_phi_loop(const KernelParams& p, int spixel, int 
   return false;
 }
 
-/// Photons in pixel (spixel, fpixel). `rec` sees the intermediate values
-/// when Rec::active.
-template <class Rec>
+/// Photons in pixel (spixel, fpixel), computed in number type T (double:
+/// the reference's arithmetic; float: -dtype float32). The parameters stay
+/// double and are rounded to T where they are used; the running intensity
+/// sum, the solid-angle sum and the final scaling stay double (a float sum
+/// of thousands of terms of very different sizes would lose 1e-4 relative,
+/// and r_e^2 * fluence spans 1e-12..1e-30). `rec` sees the intermediate
+/// values when Rec::active.
+template <class T = double, class Rec>
 NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, Rec& rec) {
+  using V = Vec3T<T>;
   PixelResult out;
   if (p.mask && p.mask[static_cast<long>(spixel) * p.fpixels + fpixel] == 0) {
     out.masked = true;
     return out;
   }
   double I = p.I_bg;
-  double polar = p.nopolar ? 1.0 : 0.0;
-  double omega_pixel = 0.0;
-  double capture_fraction = 0.0;
-  Vec3 incident, diffracted;
+  T polar = p.nopolar ? T(1) : T(0);
+  T omega_pixel = 0;
+  T capture_fraction = 0;
+  V incident, diffracted;
+  const V fdet = vec_cast<T>(p.fdet), sdet = vec_cast<T>(p.sdet), odet = vec_cast<T>(p.odet);
+  const V pix0 = vec_cast<T>(p.pix0), beam = vec_cast<T>(p.beam), polar_vector = vec_cast<T>(p.polar_vector);
+  const V a_star = vec_cast<T>(p.a_star), b_star = vec_cast<T>(p.b_star), c_star = vec_cast<T>(p.c_star);
+  const T subpixel_size = static_cast<T>(p.subpixel_size), thickstep = static_cast<T>(p.thickstep);
+  const T Na = static_cast<T>(p.Na), Nb = static_cast<T>(p.Nb), Nc = static_cast<T>(p.Nc);
+  // Without tricubic interpolation the structure factor depends on the
+  // whole indices alone: look it up first and skip the lattice factor when
+  // it is 0 (the term is +0 for any finite F_latt, so the sum is the same to
+  // the bit) unless a zero F_latt would change what follows (the running-sum
+  // factors are skipped with it).
+  const bool scales_running_sum = p.oversample_thick || p.oversample_polar || p.oversample_omega;
+  const bool skip_zero_F = !Rec::active && !p.interpolate && (!scales_running_sum || p.water_size != 0.0);
 
   // Orientation carried between sub-paths (C-PARITY-001) or reset (spec).
   const bool first = spixel == p.first_spixel && fpixel == p.first_fpixel;
-  Vec3 ap = (p.phi_carry && !first) ? p.carry_a : p.a0;
-  Vec3 bp = (p.phi_carry && !first) ? p.carry_b : p.b0;
-  Vec3 cp = (p.phi_carry && !first) ? p.carry_c : p.c0;
+  V ap = vec_cast<T>((p.phi_carry && !first) ? p.carry_a : p.a0);
+  V bp = vec_cast<T>((p.phi_carry && !first) ? p.carry_b : p.b0);
+  V cp = vec_cast<T>((p.phi_carry && !first) ? p.carry_c : p.c0);
 
   const long pixel_index = static_cast<long>(spixel) * p.fpixels + fpixel;
   int evaluation = 0;  // structure-factor evaluations so far in this pixel
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
-    const double Odet = thick_tic * p.thickstep;
-    capture_fraction = 0.0;
-    if (p.thick == 0.0) capture_fraction = 1.0;
+    const T Odet = static_cast<T>(thick_tic) * thickstep;
+    capture_fraction = 0;
+    if (p.thick == 0.0) capture_fraction = 1;
 
     for (int subS = 0; subS < p.oversample; ++subS) {
       for (int subF = 0; subF < p.oversample; ++subF) {
         // Sub-pixel centre on the detector (m from the first pixel's corner).
-        const double Fdet = p.subpixel_size * (fpixel * p.oversample + subF) + p.subpixel_size / 2.0;
-        const double Sdet = p.subpixel_size * (spixel * p.oversample + subS) + p.subpixel_size / 2.0;
-        const Vec3 pixel_pos = detector_position(Fdet, Sdet, Odet, p.fdet, p.sdet, p.odet, p.pix0, p.curved,
-                                                 p.distance, p.beam);
-        const double airpath = unitize(pixel_pos, diffracted);
+        const T Fdet = subpixel_size * static_cast<T>(fpixel * p.oversample + subF) + subpixel_size / T(2);
+        const T Sdet = subpixel_size * static_cast<T>(spixel * p.oversample + subS) + subpixel_size / T(2);
+        const V pixel_pos = detector_position(Fdet, Sdet, Odet, fdet, sdet, odet, pix0, p.curved,
+                                              static_cast<T>(p.distance), beam);
+        const T airpath = unitize(pixel_pos, diffracted);
         // Solid angle and absorption once per pixel unless oversampled.
-        if (omega_pixel == 0.0 || p.oversample_omega)
-          omega_pixel = pixel_solid_angle(p.pixel_size, airpath, p.close_distance, p.point_pixel);
-        out.omega_sum += omega_pixel;
-        if (capture_fraction == 0.0 || p.oversample_thick)
-          capture_fraction = layer_capture_fraction(thick_tic, p.thickstep, p.mu, diffracted, p.odet);
+        if (omega_pixel == T(0) || p.oversample_omega)
+          omega_pixel = pixel_solid_angle(static_cast<T>(p.pixel_size), airpath, static_cast<T>(p.close_distance),
+                                          p.point_pixel);
+        out.omega_sum += static_cast<double>(omega_pixel);
+        if (capture_fraction == T(0) || p.oversample_thick)
+          capture_fraction = layer_capture_fraction(thick_tic, thickstep, static_cast<T>(p.mu), diffracted, odet);
 
         for (int source = 0; source < p.num_sources; ++source) {
-          incident = -p.sources[source].direction;
-          const double lambda = p.sources[source].lambda;
-          const Vec3 scattering{(diffracted.x - incident.x) / lambda,
-                                (diffracted.y - incident.y) / lambda,
-                                (diffracted.z - incident.z) / lambda};
+          incident = -vec_cast<T>(p.sources[source].direction);
+          const T lambda = static_cast<T>(p.sources[source].lambda);
+          const V scattering{(diffracted.x - incident.x) / lambda, (diffracted.y - incident.y) / lambda,
+                             (diffracted.z - incident.z) / lambda};
           if constexpr (Rec::active) {
             if (source == 0)
-              rec.subpath(p.pix0, p.fdet, p.sdet, pixel_pos, airpath, omega_pixel,
-                          p.close_distance, diffracted, incident, lambda, scattering);
+              rec.subpath(p.pix0, p.fdet, p.sdet, pixel_pos, airpath, omega_pixel, p.close_distance, diffracted,
+                          incident, lambda, scattering);
           }
-          const double stol = 0.5 * magnitude(scattering);
-          if (p.dmin > 0.0 && stol > 0.0 && p.dmin > 0.5 / stol) continue;
+          const T stol = T(0.5) * magnitude(scattering);
+          if (p.dmin > 0.0 && stol > T(0) && static_cast<T>(p.dmin) > T(0.5) / stol) continue;
 
-          if (polar == 0.0 || p.oversample_polar)
-            polar = polarization_factor(p.kahn, incident, diffracted, p.polar_vector);
+          if (polar == T(0) || p.oversample_polar)
+            polar = polarization_factor(static_cast<T>(p.kahn), incident, diffracted, polar_vector);
 
           for (int phi_tic = 0; phi_tic < p.phisteps; ++phi_tic) {
             const double phi = p.phi0 + p.phistep * phi_tic;
             if (phi != 0.0) {
-              ap = p.phi_cells[3 * phi_tic];
-              bp = p.phi_cells[3 * phi_tic + 1];
-              cp = p.phi_cells[3 * phi_tic + 2];
+              ap = vec_cast<T>(p.phi_cells[3 * phi_tic]);
+              bp = vec_cast<T>(p.phi_cells[3 * phi_tic + 1]);
+              cp = vec_cast<T>(p.phi_cells[3 * phi_tic + 2]);
             } else if (!p.phi_carry) {
-              ap = p.a0;
-              bp = p.b0;
-              cp = p.c0;
+              ap = vec_cast<T>(p.a0);
+              bp = vec_cast<T>(p.b0);
+              cp = vec_cast<T>(p.c0);
             }
             for (int mos_tic = 0; mos_tic < p.mosaic_domains; ++mos_tic) {
-              Vec3 a = ap, b = bp, c = cp;
+              V a = ap, b = bp, c = cp;
               if (p.mosaic_spread > 0.0) {
                 a = rotate_by_matrix(ap, p.mosaic_umats + 9 * mos_tic);
                 b = rotate_by_matrix(bp, p.mosaic_umats + 9 * mos_tic);
                 c = rotate_by_matrix(cp, p.mosaic_umats + 9 * mos_tic);
               }
               // Fractional Miller indices and the nearest whole ones.
-              const double h = dot(a, scattering);
-              const double k = dot(b, scattering);
-              const double l = dot(c, scattering);
-              const int h0 = static_cast<int>(std::ceil(h - 0.5));
-              const int k0 = static_cast<int>(std::ceil(k - 0.5));
-              const int l0 = static_cast<int>(std::ceil(l - 0.5));
+              const T h = dot(a, scattering);
+              const T k = dot(b, scattering);
+              const T l = dot(c, scattering);
+              const int h0 = static_cast<int>(std::ceil(h - T(0.5)));
+              const int k0 = static_cast<int>(std::ceil(k - T(0.5)));
+              const int l0 = static_cast<int>(std::ceil(l - T(0.5)));
               const bool traced_step = source == 0 && mos_tic == 0 && phi_tic == 0;
               if constexpr (Rec::active) {
                 if (traced_step) rec.orientation(a, b, c, p.a_star, p.b_star, p.c_star, h, k, l, h0, k0, l0);
               }
+              T F_cell = 0;
+              if (skip_zero_F) {
+                F_cell = static_cast<T>(p.hkl.nearest(h0, k0, l0));
+                if (F_cell == T(0) && h - h == T(0) && k - k == T(0) && l - l == T(0)) {
+                  I += 0.0;  // the +0 term, as the full product gives it (keeps a -0 sum's sign rule)
+                  if (p.oversample_thick) I *= static_cast<double>(capture_fraction);
+                  if (p.oversample_polar) I *= static_cast<double>(polar);
+                  if (p.oversample_omega) I *= static_cast<double>(omega_pixel);
+                  continue;
+                }
+              }
 
-              const LatticeFactors lf = lattice_factor(p.shape, h, k, l, h0, k0, l0, p.Na, p.Nb, p.Nc,
-                                                       p.fudge, p.a_star, p.b_star, p.c_star);
-              const double F_latt = lf.total;
+              const LatticeFactorsT<T> lf = lattice_factor(p.shape, h, k, l, h0, k0, l0, Na, Nb, Nc,
+                                                           static_cast<T>(p.fudge), a_star, b_star, c_star);
+              const T F_latt = lf.total;
               if constexpr (Rec::active) {
                 if (p.shape == CrystalShape::square) {
                   if (traced_step) rec.lattice(lf.a, lf.b, lf.c, F_latt);
-                  if (source == 0 && mos_tic == 0)
-                    rec.phi_step(phi_tic, phi * detail::kRadToDeg, k, lf.b, F_latt);
+                  if (source == 0 && mos_tic == 0) rec.phi_step(phi_tic, phi * detail::kRadToDeg, k, lf.b, F_latt);
                 }
               }
-              if (F_latt == 0.0 && p.water_size == 0.0) continue;
+              if (F_latt == T(0) && p.water_size == 0.0) continue;
 
-              // Structure factor: tricubic until the grid first runs out (then
-              // nearest neighbour for good), or nearest neighbour throughout.
-              double F_cell = 0;
-              const bool interpolating =
-                  p.interpolate && (pixel_index < p.interp_stop_pixel ||
-                                    (pixel_index == p.interp_stop_pixel && evaluation < p.interp_stop_eval));
-              if (!interpolating || !p.hkl.tricubic_at(h, k, l, F_cell)) {
-                const bool stopping = interpolating ? out.first_outside_eval < 0
-                                                    : (pixel_index == p.interp_stop_pixel && evaluation == p.interp_stop_eval);
-                if (interpolating && out.first_outside_eval < 0) out.first_outside_eval = evaluation;
-                F_cell = (stopping && p.interp_stop_default_F) ? p.hkl.default_F : p.hkl.nearest(h0, k0, l0);
+              if (!skip_zero_F) {
+                // Structure factor: tricubic until the grid first runs out
+                // (then nearest neighbour for good), or nearest neighbour throughout.
+                const bool interpolating =
+                    p.interpolate && (pixel_index < p.interp_stop_pixel ||
+                                      (pixel_index == p.interp_stop_pixel && evaluation < p.interp_stop_eval));
+                if (!interpolating || !p.hkl.tricubic_at(h, k, l, F_cell)) {
+                  const bool stopping = interpolating ? out.first_outside_eval < 0
+                                                      : (pixel_index == p.interp_stop_pixel &&
+                                                         evaluation == p.interp_stop_eval);
+                  if (interpolating && out.first_outside_eval < 0) out.first_outside_eval = evaluation;
+                  F_cell = static_cast<T>((stopping && p.interp_stop_default_F) ? p.hkl.default_F
+                                                                                : p.hkl.nearest(h0, k0, l0));
+                }
+                ++evaluation;
               }
-              ++evaluation;
               if constexpr (Rec::active) {
                 if (traced_step) rec.cell(F_cell);
               }
 
-              I += F_cell * F_cell * F_latt * F_latt;
+              I += static_cast<double>(F_cell * F_cell * F_latt * F_latt);
               // These multiply the running sum, not the term (reference behaviour).
-              if (p.oversample_thick) I *= capture_fraction;
-              if (p.oversample_polar) I *= polar;
-              if (p.oversample_omega) I *= omega_pixel;
+              if (p.oversample_thick) I *= static_cast<double>(capture_fraction);
+              if (p.oversample_polar) I *= static_cast<double>(polar);
+              if (p.oversample_omega) I *= static_cast<double>(omega_pixel);
             }
           }
         }
@@ -327,14 +360,14 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
 
   // Photons: r_e^2 * fluence * I per sub-path, then the last-value factors.
   double photons = p.r_e_sqr * p.fluence * I / p.steps;
-  if (!p.oversample_thick) photons *= capture_fraction;
-  if (!p.oversample_polar) photons *= polar;
-  if (!p.oversample_omega) photons *= omega_pixel;
+  if (!p.oversample_thick) photons *= static_cast<double>(capture_fraction);
+  if (!p.oversample_polar) photons *= static_cast<double>(polar);
+  if (!p.oversample_omega) photons *= static_cast<double>(omega_pixel);
   out.value = static_cast<float>(photons);
   if constexpr (Rec::active) {
-    rec.final_scaling(I, p.r_e_sqr, p.fluence, p.steps, p.oversample_thick, p.oversample_polar,
-                      p.oversample_omega, capture_fraction, polar, omega_pixel, dot(incident, diffracted),
-                      photons, static_cast<double>(out.value));
+    rec.final_scaling(I, p.r_e_sqr, p.fluence, p.steps, p.oversample_thick, p.oversample_polar, p.oversample_omega,
+                      capture_fraction, polar, omega_pixel, dot(incident, diffracted), photons,
+                      static_cast<double>(out.value));
   }
   return out;
 }

@@ -1,58 +1,84 @@
 #pragma once
-// A minimal 3-vector for the per-pixel physics. Every operation spells out
-// its arithmetic in the reference program's order so results agree with it
-// to the last bit (no fused multiply-add: the build uses ISO C++ mode,
-// which keeps -ffp-contract=off on GCC).
+// A minimal 3-vector for the per-pixel physics, templated on the number
+// type (double: the reference's arithmetic; float: -dtype float32). Every
+// operation spells out its arithmetic in the reference program's order so
+// float64 results agree with it to the last bit (no fused multiply-add: the
+// build uses ISO C++ mode and -ffp-contract=off).
 #include <cmath>
+#include <type_traits>
 
 #include "nbsim/physics/hd.hpp"
 
 namespace nbsim {
 
-struct Vec3 {
-  double x = 0;
-  double y = 0;
-  double z = 0;
+template <class T>
+struct Vec3T {
+  T x = 0;
+  T y = 0;
+  T z = 0;
 };
+using Vec3 = Vec3T<double>;
 
-NB_HD inline Vec3 operator+(Vec3 a, Vec3 b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
-NB_HD inline Vec3 operator-(Vec3 a, Vec3 b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
-NB_HD inline Vec3 operator-(Vec3 a) { return {-a.x, -a.y, -a.z}; }
+/// Scalars that take their type from the vectors (no deduction from them,
+/// so `rescale(v, 1)` works for both number types).
+template <class T>
+using Scalar = std::type_identity_t<T>;
+
+/// A vector converted to another number type (double -> float: rounded).
+template <class T, class U>
+NB_HD inline Vec3T<T> vec_cast(Vec3T<U> v) {
+  return {static_cast<T>(v.x), static_cast<T>(v.y), static_cast<T>(v.z)};
+}
+
+template <class T>
+NB_HD inline Vec3T<T> operator+(Vec3T<T> a, Vec3T<T> b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
+template <class T>
+NB_HD inline Vec3T<T> operator-(Vec3T<T> a, Vec3T<T> b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
+template <class T>
+NB_HD inline Vec3T<T> operator-(Vec3T<T> a) { return {-a.x, -a.y, -a.z}; }
 /// s*v, multiplied component-wise as scale*v[i].
-NB_HD inline Vec3 operator*(double s, Vec3 v) { return {s * v.x, s * v.y, s * v.z}; }
+template <class T>
+NB_HD inline Vec3T<T> operator*(Scalar<T> s, Vec3T<T> v) { return {s * v.x, s * v.y, s * v.z}; }
 /// v/s component-wise (not v*(1/s): that rounds differently).
-NB_HD inline Vec3 operator/(Vec3 v, double s) { return {v.x / s, v.y / s, v.z / s}; }
+template <class T>
+NB_HD inline Vec3T<T> operator/(Vec3T<T> v, Scalar<T> s) { return {v.x / s, v.y / s, v.z / s}; }
 
-NB_HD inline double dot(Vec3 a, Vec3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+template <class T>
+NB_HD inline T dot(Vec3T<T> a, Vec3T<T> b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
 
-NB_HD inline Vec3 cross(Vec3 a, Vec3 b) {
+template <class T>
+NB_HD inline Vec3T<T> cross(Vec3T<T> a, Vec3T<T> b) {
   return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};
 }
 
-NB_HD inline double magnitude(Vec3 v) { return std::sqrt(v.x * v.x + v.y * v.y + v.z * v.z); }
+template <class T>
+NB_HD inline T magnitude(Vec3T<T> v) { return std::sqrt(v.x * v.x + v.y * v.y + v.z * v.z); }
 
 /// Unit vector along v (the zero vector stays zero); returns |v|.
-NB_HD inline double unitize(Vec3 v, Vec3& unit) {
-  const double mag = magnitude(v);
-  if (mag != 0.0) {
-    unit = Vec3{v.x / mag, v.y / mag, v.z / mag};
+template <class T>
+NB_HD inline T unitize(Vec3T<T> v, Vec3T<T>& unit) {
+  const T mag = magnitude(v);
+  if (mag != T(0)) {
+    unit = Vec3T<T>{v.x / mag, v.y / mag, v.z / mag};
   } else {
-    unit = Vec3{0, 0, 0};
+    unit = Vec3T<T>{0, 0, 0};
   }
   return mag;
 }
 
-NB_HD inline Vec3 unit(Vec3 v) {
-  Vec3 u;
+template <class T>
+NB_HD inline Vec3T<T> unit(Vec3T<T> v) {
+  Vec3T<T> u;
   unitize(v, u);
   return u;
 }
 
 /// v rescaled to length `length` (a zero vector is treated as length 1).
-NB_HD inline Vec3 rescale(Vec3 v, double length) {
-  double old = magnitude(v);
-  if (old <= 0.0) old = 1.0;
-  return Vec3{length / old * v.x, length / old * v.y, length / old * v.z};
+template <class T>
+NB_HD inline Vec3T<T> rescale(Vec3T<T> v, Scalar<T> length) {
+  T old = magnitude(v);
+  if (old <= T(0)) old = T(1);
+  return Vec3T<T>{length / old * v.x, length / old * v.y, length / old * v.z};
 }
 
 }  // namespace nbsim
