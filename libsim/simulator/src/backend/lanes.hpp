@@ -100,6 +100,8 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
   const bool scales_running_sum = p.oversample_thick || p.oversample_polar || p.oversample_omega;
   const bool skip_zero_F = !scales_running_sum || p.water_size != 0.0;  // as compute_pixel
   const int steps = p.phisteps * p.mosaic_domains;
+  const bool use_a = Na > T(1), use_b = Nb > T(1), use_c = Nc > T(1);
+  const bool no_water = p.water_size == 0.0;
   const bool whole_N = Na == std::nearbyint(Na) && Nb == std::nearbyint(Nb) && Nc == std::nearbyint(Nc);
   constexpr T pi = static_cast<T>(3.14159265358979323846);
 
@@ -119,7 +121,8 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
   alignas(64) T sx[W], sy[W], sz[W];
   alignas(64) T h[W], k[W], l[W], F[W], latt[W];
   alignas(64) int h0[W], k0[W], l0[W];
-  alignas(64) bool active[W], need[W];
+  // Lane masks as int (0/1): bool arrays have no vector type in GCC.
+  alignas(64) int active[W], need[W];
   alignas(64) double sin_in[6 * W], sin_out[6 * W];
 
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
@@ -144,7 +147,7 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
         for (int source = 0; source < p.num_sources; ++source) {
           const T lambda = static_cast<T>(p.sources[source].lambda);
           for (int j = 0; j < W; ++j) {
-            active[j] = false;
+            active[j] = 0;
             sx[j] = sy[j] = sz[j] = 0;
             if (masked[j]) continue;
             V incident = -vec_cast<T>(p.sources[source].direction);
@@ -154,7 +157,7 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
             if (p.dmin > 0.0 && stol > T(0) && static_cast<T>(p.dmin) > T(0.5) / stol) continue;
             if (polar[j] == T(0) || p.oversample_polar)
               polar[j] = polarization_factor(static_cast<T>(p.kahn), incident, diffracted[j], polar_vector);
-            active[j] = true;
+            active[j] = 1;
             sx[j] = S.x;
             sy[j] = S.y;
             sz[j] = S.z;
@@ -173,29 +176,31 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
             // Structure factors (a gather with bounds checks), and which
             // lanes need their lattice factor.
             for (int j = 0; j < W; ++j) {
-              F[j] = active[j] ? static_cast<T>(p.hkl.nearest(h0[j], k0[j], l0[j])) : T(0);
+              F[j] = active[j] != 0 ? static_cast<T>(p.hkl.nearest(h0[j], k0[j], l0[j])) : T(0);
               const bool finite = h[j] - h[j] == T(0) && k[j] - k[j] == T(0) && l[j] - l[j] == T(0);
-              need[j] = active[j] && !(skip_zero_F && F[j] == T(0) && finite);
+              need[j] = active[j] != 0 && !(skip_zero_F && F[j] == T(0) && finite);
             }
             if (!square) {
               for (int j = 0; j < W; ++j)
-                latt[j] = need[j] ? lattice_factor(p.shape, h[j], k[j], l[j], h0[j], k0[j], l0[j], Na, Nb, Nc, fudge,
+                latt[j] = need[j] != 0 ? lattice_factor(p.shape, h[j], k[j], l[j], h0[j], k0[j], l0[j], Na, Nb, Nc, fudge,
                                                    a_star, b_star, c_star)
                                         .total
                                   : T(1);
             } else if constexpr (std::is_same_v<T, float>) {
               if (whole_N) {
+                // Every factor computed, the unused ones replaced by 1 (x*1 = x
+                // exactly): no branch in the loop, so it vectorizes.
 #pragma omp simd
                 for (int j = 0; j < W; ++j) {
-                  T f = T(1);
-                  if (Na > T(1)) f *= sincg_offset(h[j] - static_cast<T>(h0[j]), h0[j], Na);
-                  if (Nb > T(1)) f *= sincg_offset(k[j] - static_cast<T>(k0[j]), k0[j], Nb);
-                  if (Nc > T(1)) f *= sincg_offset(l[j] - static_cast<T>(l0[j]), l0[j], Nc);
-                  latt[j] = need[j] ? f : T(1);
+                  const T fa = sincg_offset(h[j] - static_cast<T>(h0[j]), h0[j], Na);
+                  const T fb = sincg_offset(k[j] - static_cast<T>(k0[j]), k0[j], Nb);
+                  const T fc = sincg_offset(l[j] - static_cast<T>(l0[j]), l0[j], Nc);
+                  const T f = T(1) * (use_a ? fa : T(1)) * (use_b ? fb : T(1)) * (use_c ? fc : T(1));
+                  latt[j] = need[j] != 0 ? f : T(1);
                 }
               } else {
                 for (int j = 0; j < W; ++j)
-                  latt[j] = need[j] ? lattice_factor(p.shape, h[j], k[j], l[j], h0[j], k0[j], l0[j], Na, Nb, Nc,
+                  latt[j] = need[j] != 0 ? lattice_factor(p.shape, h[j], k[j], l[j], h0[j], k0[j], l0[j], Na, Nb, Nc,
                                                      fudge, a_star, b_star, c_star)
                                           .total
                                     : T(1);
@@ -214,16 +219,16 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
               vector_sin(sin_in, sin_out, 6 * W);
 #pragma omp simd
               for (int j = 0; j < W; ++j) {
-                T f = T(1);
-                if (Na > T(1)) f *= sin_in[j] == T(0) ? Na : sin_out[W + j] / sin_out[j];
-                if (Nb > T(1)) f *= sin_in[2 * W + j] == T(0) ? Nb : sin_out[3 * W + j] / sin_out[2 * W + j];
-                if (Nc > T(1)) f *= sin_in[4 * W + j] == T(0) ? Nc : sin_out[5 * W + j] / sin_out[4 * W + j];
-                latt[j] = need[j] ? f : T(1);
+                const T fa = sin_in[j] == T(0) ? Na : sin_out[W + j] / sin_out[j];
+                const T fb = sin_in[2 * W + j] == T(0) ? Nb : sin_out[3 * W + j] / sin_out[2 * W + j];
+                const T fc = sin_in[4 * W + j] == T(0) ? Nc : sin_out[5 * W + j] / sin_out[4 * W + j];
+                const T f = T(1) * (use_a ? fa : T(1)) * (use_b ? fb : T(1)) * (use_c ? fc : T(1));
+                latt[j] = need[j] != 0 ? f : T(1);
               }
             } else {
               // Bit-identical path: glibc's scalar sin, only where needed.
               for (int j = 0; j < W; ++j) {
-                if (!need[j]) {
+                if (need[j] == 0) {
                   latt[j] = T(1);
                   continue;
                 }
@@ -234,16 +239,17 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
                 latt[j] = f;
               }
             }
+            // I += term, then the running-sum factors (x*1 = x exactly when
+            // a factor is off); lanes that skip keep their sum. No branch.
 #pragma omp simd
             for (int j = 0; j < W; ++j) {
-              if (!active[j]) continue;
               const T Fl = latt[j];
-              if (Fl == T(0) && p.water_size == 0.0) continue;
-              double sum = I[j] + static_cast<double>(F[j] * F[j] * Fl * Fl);
-              if (p.oversample_thick) sum *= static_cast<double>(capture[j]);
-              if (p.oversample_polar) sum *= static_cast<double>(polar[j]);
-              if (p.oversample_omega) sum *= static_cast<double>(omega[j]);
-              I[j] = sum;
+              const bool adds = active[j] != 0 && !(Fl == T(0) && no_water);
+              const double sum = (I[j] + static_cast<double>(F[j] * F[j] * Fl * Fl)) *
+                                 (p.oversample_thick ? static_cast<double>(capture[j]) : 1.0) *
+                                 (p.oversample_polar ? static_cast<double>(polar[j]) : 1.0) *
+                                 (p.oversample_omega ? static_cast<double>(omega[j]) : 1.0);
+              I[j] = adds ? sum : I[j];
             }
           }
         }
