@@ -7,11 +7,11 @@
 # What the consumers print is checked against the installed nbtrace and
 # against the input files, not against numbers written here.
 #   BUILD_DIR SOURCE_DIR WORK_DIR VERSION LIBDIR  paths and the version
-#   TOOLS ARCHIVES INCLUDE_DIRS                   comma-separated lists
+#   TOOLS ARCHIVES INCLUDE_DIRS TARGETS           comma-separated lists
 #   CXX GENERATOR PKG_CONFIG SANITIZER_FLAGS WITH_MPI
 cmake_minimum_required(VERSION 3.20)
 
-foreach(list_var TOOLS ARCHIVES INCLUDE_DIRS)
+foreach(list_var TOOLS ARCHIVES INCLUDE_DIRS TARGETS)
   string(REPLACE "," ";" ${list_var} "${${list_var}}")
 endforeach()
 set(failures 0)
@@ -231,7 +231,7 @@ endfunction()
 set(consumer ${WORK_DIR}/consumer)
 run(ignored "configuring the find_package consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer
     -B ${consumer} -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=${CXX}
-    -DCMAKE_PREFIX_PATH=${prefix} "-DCMAKE_CXX_FLAGS=${SANITIZER_FLAGS}"
+    -DCMAKE_PREFIX_PATH=${prefix} "-DNB_EXPECTED_TARGETS=${TARGETS}" "-DCMAKE_CXX_FLAGS=${SANITIZER_FLAGS}"
     "-DCMAKE_EXE_LINKER_FLAGS=${SANITIZER_FLAGS}")
 run(ignored "building the find_package consumer" ${CMAKE_COMMAND} --build ${consumer})
 check_consumers("find_package" ${consumer}/trace_consumer ${consumer}/sim_consumer)
