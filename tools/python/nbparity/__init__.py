@@ -53,7 +53,7 @@ class TraceField(Record):
     Entries: ``name`` (qualified: "F_latt" or "PHI.F_latt"), ``values``
     (list of floats; NaN and inf as written), ``form`` ("numbers",
     "matrix", "keyed", "text", "marker"), ``text`` (text form), ``keys``
-    (component keys of the keyed form), ``shape`` ((rows, cols) of a
+    (component keys of the keyed form), ``shape`` ([rows, cols] of a
     matrix), ``loop`` (loop coordinates, e.g. ``{"phi_tic": 3.0}``),
     ``occurrence``, ``line`` (1-based), ``label``.
     """

@@ -6,7 +6,9 @@ import copy
 class Record:
     """A result as a mapping with attribute access.
 
-    ``r.name`` and ``r["name"]`` read the same entry; ``to_dict()`` returns a
+    ``r.name`` and ``r["name"]`` read the same entry (``for name in r``
+    lists them; there are no keys()/items() methods, which would hide
+    entries of those names); ``to_dict()`` returns a
     deep copy of the plain data (dicts, lists, str, int, float, None). NaN and
     infinities the C++ computed are kept as ``float("nan")`` / ``inf``.
     """
@@ -47,14 +49,6 @@ class Record:
         return NotImplemented
 
     __hash__ = None
-
-    def keys(self):
-        """The entry names."""
-        return self._data.keys()
-
-    def items(self):
-        """(name, value) pairs."""
-        return self._data.items()
 
     def get(self, key, default=None):
         """The entry ``key``, or ``default``."""

@@ -62,7 +62,14 @@ py::dict record_dict(const Trace& t, const nbtrace::Record& r) {
   } else {
     d["keys"] = py::none();
   }
-  d["shape"] = r.form == nbtrace::ValueForm::matrix ? py::object(py::make_tuple(r.rows, t.cols(r))) : py::object(py::none());
+  if (r.form == nbtrace::ValueForm::matrix) {
+    py::list shape;
+    shape.append(r.rows);
+    shape.append(t.cols(r));
+    d["shape"] = shape;  // [rows, cols]
+  } else {
+    d["shape"] = py::none();
+  }
   py::dict loop;
   for (const nbtrace::LoopCoord& c : t.loop(r)) loop[py::str(std::string(t.names()[c.name_id]))] = c.value;
   d["loop"] = loop;
