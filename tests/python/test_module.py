@@ -3,8 +3,11 @@ own output (nbtrace, compare_scaling_traces, nbbundle, nb-compare)."""
 
 import json
 import math
+import os
 import pydoc
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -321,3 +324,22 @@ def test_every_public_name_is_documented():
     for name in nbparity.bundle.__all__:
         assert getattr(nbparity.bundle, name).__doc__, name
     assert nbparity.__version__ == run_tool("nbtrace", "--version").stdout.split()[-1]
+
+
+# ------------------------------------------------------------------ install
+
+def test_installed_package_imports_from_the_prefix(tmp_path):
+    build = os.environ.get("NB_TEST_BUILD_DIR")
+    if not build:
+        pytest.skip("NB_TEST_BUILD_DIR not set (CTest sets it)")
+    prefix = tmp_path / "prefix"
+    subprocess.run([os.environ.get("NB_CMAKE", "cmake"), "--install", build, "--prefix", str(prefix)],
+                   check=True, capture_output=True)
+    site = prefix / os.environ.get("NB_PYTHON_SITEARCH", f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages")
+    assert (site / "nbparity" / "__init__.py").is_file()
+    env = dict(os.environ, PYTHONPATH=str(site))
+    probe = ("import nbparity, sys; r = nbparity.diff(sys.argv[1], sys.argv[1]); "
+             "print(nbparity.__file__, r.verdict)")
+    out = subprocess.run([sys.executable, "-c", probe, str(C30)], env=env, cwd=tmp_path,
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert out == [str(site / "nbparity" / "__init__.py"), "PASS"]
