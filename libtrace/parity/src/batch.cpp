@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <exception>
 #include <filesystem>
 #include <fmt/format.h>
@@ -22,6 +21,7 @@
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/paths.hpp"
+#include "nbtrace/base/periodic.hpp"
 
 namespace nbtrace {
 
@@ -31,37 +31,6 @@ using ordered = nlohmann::ordered_json;
 using batch_detail::JobContext;
 
 namespace {
-
-/// Calls `task` every `period` on a thread of its own until stopped (or
-/// destroyed, exceptions included); does nothing when not `enabled`.
-class PeriodicTask {
- public:
-  PeriodicTask(bool enabled, std::chrono::milliseconds period, std::function<void()> task) {
-    if (!enabled) return;
-    thread_ = std::thread([this, period, task = std::move(task)] {
-      std::unique_lock hold(mutex_);
-      while (!wake_.wait_for(hold, period, [this] { return stop_; })) task();
-    });
-  }
-  ~PeriodicTask() { stop(); }
-  PeriodicTask(const PeriodicTask&) = delete;
-  PeriodicTask& operator=(const PeriodicTask&) = delete;
-  void stop() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard g(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 /// A job's line in batch.json (root only).
 struct Entry {
