@@ -4,9 +4,9 @@
 // them.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <thread>
 
+#include "nbtrace/base/progress.hpp"
 #include "nbsim/physics/kernel.hpp"
 #include "nbsim/simulator.hpp"
 #include "nbsim/statistics.hpp"
@@ -14,7 +14,7 @@
 namespace nbsim {
 
 void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, double* row_omega, int threads,
-                const ProgressFn& progress, int* outside_eval) {
+                nbtrace::ProgressMeter* progress, int* outside_eval) {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   const long rows = box.rows();
@@ -23,7 +23,6 @@ void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, doubl
   if (threads > rows) threads = static_cast<int>(rows);
 
   std::atomic<long> next_row{0};
-  std::atomic<long> rows_done{0};
   auto worker = [&] {
     NullRecorder none;
     for (;;) {
@@ -38,29 +37,13 @@ void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, doubl
         omega += px.omega_sum;
       }
       row_omega[s] = omega;
-      rows_done.fetch_add(1, std::memory_order_release);
+      if (progress) progress->advance(1);
     }
   };
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  if (progress) {
-    // The launching thread reports while the workers run, then joins in.
-    std::thread reporter_work(worker);
-    long last = -1;
-    while (rows_done.load(std::memory_order_acquire) < rows) {
-      const long done = rows_done.load(std::memory_order_acquire);
-      if (done != last) {
-        progress(done * per_row, rows * per_row);
-        last = done;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    reporter_work.join();
-    progress(rows * per_row, rows * per_row);
-  } else {
-    worker();
-  }
+  worker();
   for (auto& t : pool) t.join();
 }
 
@@ -76,7 +59,7 @@ ImageStats compute_stats(const KernelParams& p, const std::vector<float>& image,
   return st;
 }
 
-SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress) {
+SimulationResult run_simulation(PreparedSimulation& sim, int threads, nbtrace::ProgressMeter* progress) {
   KernelParams& p = sim.params;
   SimulationResult r;
   r.fpixels = p.fpixels;
