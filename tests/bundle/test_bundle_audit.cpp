@@ -44,7 +44,7 @@ struct CleanBundle {
     nbtest::write_file(dir / "notes.md", "Run `nbtrace diff` from the parent; see https://example.org/a/b and /dev/null.\n");
     seal();
   }
-  void seal() const { seal_bundle(SealOptions{dir.string(), 2}); }
+  void seal() const { seal_bundle(SealOptions{dir.string(), "nbbundle", 2}); }
   AuditResult audit(std::string kind = "auto") const {
     AuditOptions o;
     o.dir = dir.string();
@@ -213,7 +213,7 @@ TEST_CASE("B008 sees a sub-bundle that names itself by another run's id") {
   ensure_bundle(dir, std::nullopt, err);
   nbtest::write_file(dir / "notes.md", "outputs in reports/20251007T000000Z/spec_baseline/summary.md\n"
                                        "compare with ../20251008T075949Z/lattice_hypotheses.md\n");
-  seal_bundle(SealOptions{dir.string(), 1});
+  seal_bundle(SealOptions{dir.string(), "nbbundle", 1});
   AuditOptions o;
   o.dir = dir.string();
   const AuditResult r = audit_bundle(o);
@@ -231,14 +231,14 @@ TEST_CASE("B009: metrics.json is recomputed from the traces") {
     fs::copy_file(seed() / f, dir / f);
   }
   nbtest::write_file(dir / "git_sha.txt", "e5d303f\n");
-  seal_bundle(SealOptions{dir.string(), 1});
+  seal_bundle(SealOptions{dir.string(), "nbbundle", 1});
   AuditOptions o;
   o.dir = dir.string();
   CHECK_FALSE(has(audit_bundle(o), "B009"));
   std::string metrics = nbtest::read_file(dir / "metrics.json");
   metrics.replace(metrics.find("805473.78705817"), 15, "805473.78705917");  // a stale py_value
   nbtest::write_file(dir / "metrics.json", metrics);
-  seal_bundle(SealOptions{dir.string(), 1});
+  seal_bundle(SealOptions{dir.string(), "nbbundle", 1});
   const AuditResult r = audit_bundle(o);
   REQUIRE(has(r, "B009", "metrics.json"));
   for (const Finding& f : r.findings) {
@@ -248,7 +248,7 @@ TEST_CASE("B009: metrics.json is recomputed from the traces") {
     }
   }
   nbtest::write_file(dir / "metrics.json", "{ not json");
-  seal_bundle(SealOptions{dir.string(), 1});
+  seal_bundle(SealOptions{dir.string(), "nbbundle", 1});
   CHECK(has(audit_bundle(o), "B009", "metrics.json"));
 }
 

@@ -27,7 +27,7 @@ struct SealedBundle {
     nbtest::write_file(dir / "back\\slash.txt", "b\n");
     nbtest::write_file(dir / "empty.log", "");
     nbtest::write_file(dir / "logs/run.log", "ok\n");
-    seal_bundle(SealOptions{dir.string(), 2});
+    seal_bundle(SealOptions{dir.string(), "nbbundle", 2});
   }
   /// nbbundle verify's exit code: 0 when the manifest passes, else 4.
   int verify(bool strict = false) const {
@@ -89,7 +89,7 @@ TEST_CASE("coreutils sha256sum -c --strict accepts a sealed bundle") {
   }
   SealedBundle b;
   nbtest::write_file(b.dir / "new\nline.txt", "n");
-  seal_bundle(SealOptions{b.dir.string(), 1});
+  seal_bundle(SealOptions{b.dir.string(), "nbbundle", 1});
   const auto r = nbtest::run_process({sha256sum, "-c", "--strict", "sha256.txt"}, b.dir);
   CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
   CHECK(r.out.find("name with spaces.md: OK") != std::string::npos);
@@ -101,7 +101,7 @@ TEST_CASE("resealing reports what changed against the old manifest") {
   nbtest::write_file(b.dir / "c_trace.log", "changed\n");
   nbtest::write_file(b.dir / "added.txt", "new\n");
   fs::remove(b.dir / "empty.log");
-  const SealResult r = seal_bundle(SealOptions{b.dir.string(), 2});
+  const SealResult r = seal_bundle(SealOptions{b.dir.string(), "nbbundle", 2});
   CHECK(r.added == std::vector<std::string>{"added.txt"});
   CHECK(std::find(r.changed.begin(), r.changed.end(), "c_trace.log") != r.changed.end());
   CHECK(r.removed == std::vector<std::string>{"empty.log"});
@@ -112,7 +112,7 @@ TEST_CASE("seal refuses a symlink out of the bundle and leaves the old manifest"
   SealedBundle b;
   const std::string before = nbtest::read_file(b.dir / "sha256.txt");
   fs::create_symlink("/etc/passwd", b.dir / "passwd");
-  CHECK_THROWS_AS(seal_bundle(SealOptions{b.dir.string(), 2}), nbtrace::InputError);
+  CHECK_THROWS_AS(seal_bundle(SealOptions{b.dir.string(), "nbbundle", 2}), nbtrace::InputError);
   CHECK(nbtest::read_file(b.dir / "sha256.txt") == before);
   for (const auto& e : fs::directory_iterator(b.dir)) CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }
@@ -240,14 +240,14 @@ TEST_CASE("sealing over sealed sub-bundles reuses their digests, but never for a
   for (const char* job : {"job-a", "job-b"}) {
     ensure_bundle(root / job, std::nullopt, err);
     nbtest::write_file(root / job / "image.bin", std::string("pixels of ") + job);
-    seal_bundle(SealOptions{(root / job).string(), 1});
+    seal_bundle(SealOptions{(root / job).string(), "nbbundle", 1});
   }
   nbtest::write_file(root / "batch.json", "{}\n");
-  SealOptions reuse{root.string(), 1};
+  SealOptions reuse{root.string(), "nbbundle", 1};
   reuse.reuse_subbundle_digests = true;
   seal_bundle(reuse);
   const std::string reused = nbtest::read_file(root / "sha256.txt");
-  seal_bundle(SealOptions{root.string(), 1});
+  seal_bundle(SealOptions{root.string(), "nbbundle", 1});
   CHECK(nbtest::read_file(root / "sha256.txt") == reused);  // the same manifest as hashing everything
   CHECK(reused.find(sha256_hex("pixels of job-a") + "  job-a/image.bin") != std::string::npos);
 

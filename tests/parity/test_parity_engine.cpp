@@ -265,6 +265,7 @@ TEST_CASE("nbparity run honours a policy file's tolerance_rel; --trace-tolerance
   nbtest::write_file(dir / "loose.json", R"({"tolerance_rel": 1e-4})");
   const auto run = [&](const std::string& name, std::optional<std::string> policy, std::optional<double> tolerance) {
     ParityRunOptions o;
+    o.tool = "nbparity";
     o.ref_bin = sim.string();
     o.test_bin = sim.string();
     o.args = {"-source", (dir / "src.bin").string(), "-value", "100000"};
@@ -324,6 +325,7 @@ TEST_CASE("a NaN pixel fails a parity run whatever the thresholds: INVALID_IMAGE
   SUBCASE("nbparity run's bundle says so") {
     const fs::path sim = write_simulator(dir.path());
     ParityRunOptions o;
+    o.tool = "nbparity";
     o.ref_bin = sim.string();
     o.test_bin = sim.string();
     o.args = {"-source", (dir / "golden.bin").string(), "-detpixels_x", "4", "-detpixels_y", "3"};

@@ -70,7 +70,7 @@ TEST_CASE("BEAM pivot keeps the beam spot, SAMPLE pivot keeps the origin's dista
     // Sclose = 10 mm) at close distance |beam . o_rotated| * distance, then
     // swung about the sample: |pix0| and the close distance are unchanged
     // and the detector axes stay orthonormal.
-    const double ratio = rotate_xyz({0, 0, 1}, 3 / kRTD, -2 / kRTD, 4 / kRTD).z;
+    const double ratio = rotate_xyz(Vec3{0, 0, 1}, 3 / kRTD, -2 / kRTD, 4 / kRTD).z;
     const double close = 0.1 * ratio;
     CHECK(magnitude(s.params.pix0) == doctest::Approx(std::sqrt(0.01 * 0.01 * 2 + close * close)).epsilon(1e-12));
     CHECK(std::fabs(dot(s.params.fdet, s.params.sdet)) < 1e-15);

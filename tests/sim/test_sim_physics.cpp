@@ -37,22 +37,22 @@ TEST_CASE("sinc3 is 1 at the origin and 3(sin x - x cos x)/x^3 elsewhere") {
 
 TEST_CASE("lattice factor shapes") {
   const Vec3 as{0.1, 0, 0}, bs{0, 0.1, 0}, cs{0, 0, 0.1};  // 1/Angstrom
-  const LatticeFactors sq = lattice_factor(CrystalShape::square, 0.0, 0.0, 0.0, 0, 0, 0, 5, 6, 7, 1, as, bs, cs);
+  const LatticeFactors sq = lattice_factor<double>(CrystalShape::square, 0.0, 0.0, 0.0, 0, 0, 0, 5, 6, 7, 1, as, bs, cs);
   CHECK(sq.total == 5 * 6 * 7);
   // Near a Bragg peak (h = 2 + 1e-7) the grating approaches +-N.
-  const LatticeFactors near = lattice_factor(CrystalShape::square, 2 + 1e-7, 0.0, 0.0, 2, 0, 0, 5, 1, 1, 1, as, bs, cs);
+  const LatticeFactors near = lattice_factor<double>(CrystalShape::square, 2 + 1e-7, 0.0, 0.0, 2, 0, 0, 5, 1, 1, 1, as, bs, cs);
   CHECK(std::fabs(near.total) == doctest::Approx(5.0).epsilon(1e-6));
   // A single cell along an axis contributes 1 (the reference skips N = 1).
-  const LatticeFactors one = lattice_factor(CrystalShape::square, 0.37, 0.0, 0.0, 0, 0, 0, 1, 3, 3, 1, as, bs, cs);
+  const LatticeFactors one = lattice_factor<double>(CrystalShape::square, 0.37, 0.0, 0.0, 0, 0, 0, 1, 3, 3, 1, as, bs, cs);
   CHECK(one.a == 1.0);
   CHECK(one.total == doctest::Approx(9.0));
-  const LatticeFactors round = lattice_factor(CrystalShape::round, 1, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
+  const LatticeFactors round = lattice_factor<double>(CrystalShape::round, 1, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
   CHECK(round.total == doctest::Approx(125 * kRoundShapeScale));
-  const LatticeFactors top_in = lattice_factor(CrystalShape::tophat, 1.001, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
+  const LatticeFactors top_in = lattice_factor<double>(CrystalShape::tophat, 1.001, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
   CHECK(top_in.total == 125.0);
-  const LatticeFactors top_out = lattice_factor(CrystalShape::tophat, 1.4, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
+  const LatticeFactors top_out = lattice_factor<double>(CrystalShape::tophat, 1.4, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
   CHECK(top_out.total == 0.0);
-  const LatticeFactors gauss = lattice_factor(CrystalShape::gauss, 1, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
+  const LatticeFactors gauss = lattice_factor<double>(CrystalShape::gauss, 1, 1, 1, 1, 1, 1, 5, 5, 5, 1, as, bs, cs);
   CHECK(gauss.total == 125.0);
 }
 
@@ -63,12 +63,12 @@ TEST_CASE("rotations") {
   CHECK(r.y == doctest::Approx(1.0));
   // Zero angles leave the vector bit-for-bit unchanged.
   const Vec3 v{0.1, -0.2, 0.3};
-  const Vec3 same = rotate_xyz(v, 0, 0, 0);
+  const Vec3 same = rotate_xyz(v, 0.0, 0.0, 0.0);
   CHECK(same.x == v.x);
   CHECK(same.y == v.y);
   CHECK(same.z == v.z);
   // x then y then z: rotating z by 90 deg about y gives +x.
-  const Vec3 zy = rotate_xyz({0, 0, 1}, 0, 3.14159265358979323846 / 2, 0);
+  const Vec3 zy = rotate_xyz(Vec3{0, 0, 1}, 0, 3.14159265358979323846 / 2, 0);
   CHECK(zy.x == doctest::Approx(1.0));
 }
 
@@ -229,7 +229,7 @@ TEST_CASE("reference random generator and mosaic rotations") {
   for (int i = 0; i < 100; ++i) {
     double u[9];
     random_cap_rotation(0.1f, r, u);
-    const Vec3 x = rotate_by_matrix({1, 0, 0}, u), y = rotate_by_matrix({0, 1, 0}, u);
+    const Vec3 x = rotate_by_matrix(Vec3{1, 0, 0}, u), y = rotate_by_matrix(Vec3{0, 1, 0}, u);
     CHECK(magnitude(x) == doctest::Approx(1.0));
     CHECK(std::fabs(dot(x, y)) < 1e-12);
     const double trace = u[0] + u[4] + u[8];

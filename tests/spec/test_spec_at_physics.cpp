@@ -106,16 +106,16 @@ TEST_CASE("AT-STR-002 tricubic interpolation and fallback") {
   const HklGrid wide = load_hkl_text(work / "wide.hkl", 0);
   const HklView view = wide.view(7);
   double F = 0;
-  REQUIRE(view.tricubic_at(1.3, -0.4, 2.7, F));
+  REQUIRE(view.tricubic_at<double>(1.3, -0.4, 2.7, F));
   CHECK(F == doctest::Approx(poly_F(1.3, -0.4, 2.7)).epsilon(1e-12));
-  REQUIRE(view.tricubic_at(-3.9, 3.99, 0.01, F));
+  REQUIRE(view.tricubic_at<double>(-3.9, 3.99, 0.01, F));
   CHECK(F == doctest::Approx(poly_F(-3.9, 3.99, 0.01)).epsilon(1e-12));
   // The reference's bounds test on the fractional index: h - 2 >= h_min
   // and h - h_min + 3 <= h_range (grid -6..6: h in [-4, 4]).
-  CHECK(view.tricubic_at(4.0, 0, 0, F));
-  CHECK_FALSE(view.tricubic_at(4.01, 0, 0, F));
-  CHECK(view.tricubic_at(0, -4.0, 0, F));
-  CHECK_FALSE(view.tricubic_at(0, -4.01, 0, F));
+  CHECK(view.tricubic_at<double>(4.0, 0, 0, F));
+  CHECK_FALSE(view.tricubic_at<double>(4.01, 0, 0, F));
+  CHECK(view.tricubic_at<double>(0, -4.0, 0, F));
+  CHECK_FALSE(view.tricubic_at<double>(0, -4.01, 0, F));
 
   // A whole run: N = 2 switches interpolation on by itself.
   SimConfig c = spec_at::small_config(work);

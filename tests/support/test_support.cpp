@@ -94,14 +94,12 @@ void write_file(const fs::path& p, const std::string& content) {
   out << content;
 }
 
-namespace {
 std::vector<std::string> split_lines(const std::string& s) {
   std::vector<std::string> lines;
   std::istringstream in(s);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
-}  // namespace
 
 void check_golden_text(const fs::path& expected_file, const std::string& actual) {
   const char* update = std::getenv("NB_UPDATE_GOLDEN");

@@ -64,6 +64,8 @@ ProcessResult run_tool(const std::string& tool, const std::vector<std::string>& 
 
 std::string read_file(const fs::path& p);
 void write_file(const fs::path& p, const std::string& content);
+/// The lines of `s`, without their newlines.
+std::vector<std::string> split_lines(const std::string& s);
 
 /// Compares `actual` with the expected file; on a mismatch fails with a
 /// line diff. With NB_UPDATE_GOLDEN=1 in the environment it rewrites the

@@ -115,6 +115,6 @@ int run_compare_scaling_in_bundle(const CompareScalingOptions& opt, std::ostream
   out << "Recorded as entry " << r.number << (r.rerun ? " (rerun)" : "") << " in "
       << (bundle / kCommandsName).string() << "\n";
   if (failure) std::rethrow_exception(failure);
-  if (opt.seal) out << seal_report(opt.bundle_dir, seal_bundle(SealOptions{opt.bundle_dir, 0}));
+  if (opt.seal) out << seal_report(opt.bundle_dir, seal_bundle(SealOptions{opt.bundle_dir, "compare_scaling_traces", 0}));
   return run.exit_code;
 }

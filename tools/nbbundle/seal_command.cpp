@@ -7,6 +7,7 @@
 
 std::function<int()> setup_seal(CLI::App& app) {
   auto opt = std::make_shared<nbtrace::bundle::SealOptions>();
+  opt->tool = "nbbundle";
   CLI::App* cmd = app.add_subcommand(
       "seal", "Write env.json and git_sha.txt, then sha256.txt over every other file (atomically, last).");
   cmd->add_option("DIR", opt->dir, "bundle folder")->required();

@@ -1,8 +1,11 @@
 // nbparity batch: a jobs file run by the library over local workers or MPI ranks.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
+#include "nbtrace/base/cli_flags.hpp"
 #include "nbtrace/parity/batch.hpp"
 
 namespace {
@@ -11,6 +14,7 @@ struct BatchCommandOptions {
   nbtrace::BatchOptions batch;
   bool mpi = false;     ///< --mpi
   bool no_mpi = false;  ///< --no-mpi
+  nbtrace::ProgressFlags progress;
 };
 
 }  // namespace
@@ -38,8 +42,13 @@ std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& 
                   "nbsim -nthreads for CPU jobs that set none (default: the node's cores / the jobs it runs at once)");
   auto* m = cmd->add_flag("--mpi", o->mpi, "require MPI (an error unless built with MPI); the default under mpirun/srun");
   cmd->add_flag("--no-mpi", o->no_mpi, "local workers even under an MPI launcher")->excludes(m);
+  nbtrace::add_progress_flags(*cmd, o->progress, "jobs",
+                              "no progress meter and no per-job lines on stderr (the summary and errors as usual)");
   return [o, argv] {
+    o->batch.tool = "nbparity";
     o->batch.argv = argv;
+    o->batch.progress = nbtrace::progress_settings(o->progress.request(), isatty(STDERR_FILENO) != 0);
+    o->batch.quiet = o->progress.quiet;
     o->batch.distribution = o->mpi ? nbtrace::Distribution::mpi
                                    : (o->no_mpi ? nbtrace::Distribution::local : nbtrace::Distribution::automatic);
     return nbtrace::run_batch(o->batch, std::cout, std::cerr);

@@ -289,7 +289,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   record.exit_code = ok ? exit_code::ok : exit_code::divergence;
   record.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bundle::append_command(bundle, record);
-  bundle::seal_bundle(bundle::SealOptions{bundle.string(), 0});
+  bundle::seal_bundle(bundle::SealOptions{bundle.string(), "nbparity", 0});
   const bundle::VerifyResult v = bundle::verify_manifest(bundle, bundle::kManifestName, 0, true);
   bundle::AuditOptions ao;
   ao.dir = bundle.string();

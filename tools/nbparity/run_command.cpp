@@ -27,6 +27,7 @@ std::string shown(const std::optional<double>& v, const char* none) {
 
 int run_command(RunCommandOptions& o) {
   nbtrace::ParityRunOptions& opt = o.run;
+  opt.tool = "nbparity";
   if (!o.roi.empty()) opt.roi = nbtrace::image::Roi{o.roi[0], o.roi[1], o.roi[2], o.roi[3]};
   for (const std::string& p : o.pixels) {
     const auto comma = p.find(',');

@@ -115,7 +115,7 @@ std::vector<Flag> flag_table() {
        [](SimConfig& c, const std::string& v) { c.output.stats_json = v; });
   flag({"quiet"}, "print only the statistics lines", [](SimConfig& c) { c.output.quiet = true; });
   flag({"help", "h"}, "this help", [](SimConfig&) {});
-  flag({"version"}, "print the version", [](SimConfig&) {});
+  flag({"version"}, "print the version line (also --version)", [](SimConfig&) {});
 
   // ---- crystal.
   int1({"Na"}, "unit cells along a", [](SimConfig& c, int v) { c.crystal.Na = v; });
@@ -279,8 +279,11 @@ std::vector<Flag> flag_table() {
                [](SimConfig& c, const Tokens& t, ParsedCommandLine&) {
                  c.output.trace_pixels.push_back({integer("trace_pixel", t[0]), integer("trace_pixel", t[1])});
                }});
-  flag({"noprogress"}, "no progress meter", [](SimConfig& c) { c.output.progress = false; });
-  flag({"progress"}, "progress meter on stderr when it is a terminal", [](SimConfig& c) { c.output.progress = true; });
+  flag({"noprogress"}, "no progress meter", [](SimConfig& c) { c.output.progress = nbtrace::ProgressRequest::off; });
+  flag({"progress"},
+       "progress in rows on stderr: a live bar on a terminal, else a line every 2 s with done/total, rate and time "
+       "left (default: the bar on a terminal, nothing otherwise or with -quiet)",
+       [](SimConfig& c) { c.output.progress = nbtrace::ProgressRequest::on; });
   flag({"nonoise"}, "no noise image", [](SimConfig& c) { c.output.noise = false; });
   flag({"nopgm"}, "no PGM preview", [](SimConfig& c) { c.output.pgm = false; });
   str1({"intfile", "intimage"}, "SMV integer image (float * scale + adc, 16 bit)", [](SimConfig& c, const std::string& v) { c.output.intfile = v; });

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cl.version) {
-      std::cout << "nbsim " << nbtrace::version() << " (" << nbtrace::build_git_sha() << ")\n";
+      std::cout << nbtrace::version_line("nbsim") << "\n";
       return 0;
     }
     if (cl.list_devices) {

@@ -12,6 +12,7 @@
 
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/error.hpp"
+#include "nbtrace/base/progress.hpp"
 #include "nbsim/cuda.hpp"
 #include "nbsim/setup.hpp"
 #include "nbsim/simulator.hpp"
@@ -55,21 +56,26 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
     for (const auto& line : sim.log) out << line << "\n";
   out.flush();
 
-  ProgressFn progress;
-  if (stderr_is_terminal && !quiet && config.output.progress) {
-    progress = [&err](long done, long total) {
-      err << "\r" << (total > 0 ? done * 100 / total : 100) << "% done" << std::flush;
-      if (done == total) err << "\n";
-    };
-  }
+  // Progress in rows, on stderr; -quiet silences the automatic meter only.
+  // The CUDA launcher is one kernel: nothing to count while it runs.
+  nbtrace::ProgressRequest request = config.output.progress;
+  if (quiet && request == nbtrace::ProgressRequest::automatic) request = nbtrace::ProgressRequest::off;
+  const bool counted = config.device == Device::cpu;
+  nbtrace::ProgressOptions meter_options;
+  meter_options.label = "nbsim";
+  meter_options.unit = "rows";
+  nbtrace::ProgressMeter meter(counted ? nbtrace::progress_settings(request, stderr_is_terminal) : nbtrace::ProgressMode::off,
+                               err, meter_options);
+  if (counted) meter.start(static_cast<std::uint64_t>(render_box(sim.params).rows()));
+  CudaRunInfo cuda;
   // Spec mode may take its lattice sines from a vector routine; c-parity
   // keeps glibc's scalar sin (nanoBragg.c's bits).
   CpuNumerics numerics;
   numerics.dtype = config.dtype;
   numerics.vector_math = config.mode == Mode::spec;
-  CudaRunInfo cuda;
   const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda, config.cuda_device)
-                                                                 : run_simulation(sim, config.threads, progress, numerics);
+                                                                 : run_simulation(sim, config.threads, &meter, numerics);
+  meter.finish();
   if (!quiet && config.device == Device::cuda)
     out << "CUDA device: " << cuda.device << (config.dtype == DType::float32 ? " (float32)" : " (float64)")
         << "; pixel kernels "

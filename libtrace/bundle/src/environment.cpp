@@ -128,11 +128,12 @@ std::vector<GpuInfo> nvidia_gpus(const fs::path& proc_dir) {
   return list;
 }
 
-std::string environment_json(std::string_view bundle_id, const GitState& git) {
+std::string environment_json(std::string_view bundle_id, const GitState& git, std::string_view tool) {
   json env;
   env["bundle_id"] = bundle_id.empty() ? json(nullptr) : json(std::string(bundle_id));
   env["sealed_utc"] = utc_now_iso();
-  env["tool"] = "nbbundle";
+  env["tool"] = std::string(tool);
+  env["tool_version_line"] = version_line(tool);
   env["tool_version"] = std::string(version());
   env["tool_git_sha"] = std::string(build_git_sha());
   env["git_sha"] = git.sha + (git.dirty ? "-dirty" : "");

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <ostream>
+#include <stdexcept>
 
 #include "internal.hpp"
 #include "nbtrace/base/error.hpp"
@@ -46,6 +47,7 @@ std::map<std::string, std::string> subbundle_digests(const RootDir& root, const 
 }  // namespace
 
 SealResult seal_bundle(const SealOptions& opt) {
+  if (opt.tool.empty()) throw std::logic_error("seal_bundle: SealOptions::tool names no sealing tool");
   if (opt.dir.empty()) throw UsageError("DIR is required");
   const RootDir root(opt.dir);
   const FolderLock lock(root.canonical);
@@ -61,7 +63,7 @@ SealResult seal_bundle(const SealOptions& opt) {
   // Everything is checked and hashed before anything is written: a seal
   // that refuses leaves the bundle as it was.
   const GitState git = opt.git ? *opt.git : git_state(fs::current_path());
-  const std::map<std::string, std::string> written{{std::string(kEnvName), environment_json(id, git)},
+  const std::map<std::string, std::string> written{{std::string(kEnvName), environment_json(id, git, opt.tool)},
                                                    {std::string(kGitShaName), git_sha_text(git)}};
   std::vector<BundleFile> files = list_files(root.canonical);
   std::erase_if(files, [&](const BundleFile& f) { return f.path == manifest || f.staging || written.count(f.path); });

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <exception>
 #include <filesystem>
 #include <fmt/format.h>
@@ -16,12 +15,15 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "batch_internal.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/paths.hpp"
+#include "nbtrace/base/periodic.hpp"
+#include "nbtrace/base/progress.hpp"
 
 namespace nbtrace {
 
@@ -31,37 +33,6 @@ using ordered = nlohmann::ordered_json;
 using batch_detail::JobContext;
 
 namespace {
-
-/// Calls `task` every `period` on a thread of its own until stopped (or
-/// destroyed, exceptions included); does nothing when not `enabled`.
-class PeriodicTask {
- public:
-  PeriodicTask(bool enabled, std::chrono::milliseconds period, std::function<void()> task) {
-    if (!enabled) return;
-    thread_ = std::thread([this, period, task = std::move(task)] {
-      std::unique_lock hold(mutex_);
-      while (!wake_.wait_for(hold, period, [this] { return stop_; })) task();
-    });
-  }
-  ~PeriodicTask() { stop(); }
-  PeriodicTask(const PeriodicTask&) = delete;
-  PeriodicTask& operator=(const PeriodicTask&) = delete;
-  void stop() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard g(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 /// A job's line in batch.json (root only).
 struct Entry {
@@ -160,6 +131,7 @@ int code_of(const std::exception_ptr& failure) {
 }  // namespace
 
 int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
+  if (opt.tool.empty()) throw std::logic_error("run_batch: BatchOptions::tool names no tool");
   if (opt.device != "cpu" && opt.device != "cuda") throw UsageError("--device: expected cpu or cuda, got '" + opt.device + "'");
   const std::unique_ptr<WorkPool> pool = make_work_pool(opt.distribution, opt.workers);
   const bool root = pool->is_root();
@@ -184,6 +156,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     c.threads_per_job = opt.threads_per_job ? opt.threads_per_job : pool->cpu_share();
     if (c.device == "cuda") c.gpus = batch_detail::list_gpus(c.test_bin);
     c.git = bundle::git_state(fs::current_path());
+    c.tool = opt.tool;
     entries.resize(jobs.size());
     todo.assign(jobs.size(), true);
     if (root) {
@@ -255,10 +228,16 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     std::lock_guard g(record);
     if (pending) write_progress(false);
   });
+  ProgressOptions meter_options;
+  meter_options.label = "nbparity batch";
+  meter_options.unit = "jobs";
+  ProgressMeter meter(root ? opt.progress : ProgressMode::off, err, meter_options);
   if (root) {
-    err << "nbparity batch: " << jobs.size() << " jobs (" << to_run << " to run) on " << pool->description()
-        << (opt.device == "cuda" ? ", GPUs" : "") << "\n";
+    if (!opt.quiet)
+      err << "nbparity batch: " << jobs.size() << " jobs (" << to_run << " to run) on " << pool->description()
+          << (opt.device == "cuda" ? ", GPUs" : "") << "\n";
     write_progress(true);
+    meter.start(to_run);
   }
   pool->run(
       todo,
@@ -288,12 +267,15 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
         render(jobs[i], e);
         ++finished_count;
         const JobOutcome& o = e.outcome;
-        err << fmt::format("[{}/{}] {} {} (rank {}, {}, {:.2f} s){}\n", finished_count, to_run, o.status, jobs[i].id,
-                           e.rank, o.device.empty() ? "-" : o.device, o.runtime_s,
-                           o.error.empty() ? "" : ": " + o.error);
+        meter.advance();
+        if (!opt.quiet)
+          meter.note(fmt::format("[{}/{}] {} {} (rank {}, {}, {:.2f} s){}", finished_count, to_run, o.status,
+                                 jobs[i].id, e.rank, o.device.empty() ? "-" : o.device, o.runtime_s,
+                                 o.error.empty() ? "" : ": " + o.error));
         write_progress(false);
       });
   timer.stop();
+  meter.finish();
 
   int code = exit_code::ok;
   if (root) {
@@ -310,7 +292,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     rec.start_utc = bundle::utc_now_iso();
     rec.exit_code = code;
     bundle::append_command(c.out_dir, rec);
-    bundle::SealOptions seal{c.out_dir.string(), 0, c.git};
+    bundle::SealOptions seal{c.out_dir.string(), c.tool, 0, c.git};
     seal.reuse_subbundle_digests = true;  // the job bundles were sealed as they finished
     bundle::seal_bundle(seal);
     out << jobs.size() << " jobs: " << counts.ok << " ok, " << counts.skipped << " skipped (resume), " << counts.failed

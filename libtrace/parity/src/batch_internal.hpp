@@ -22,6 +22,7 @@ struct JobContext {
   unsigned threads_per_job = 1;     ///< nbsim -nthreads on the CPU
   std::vector<std::string> gpus;    ///< with device cuda: the GPUs this rank's simulator sees, by index
   bundle::GitState git;
+  std::string tool;                 ///< the tool running the batch, recorded in each bundle's env.json
 };
 
 /// The GPUs the simulator lists with -list_devices, by index: its "cuda I:

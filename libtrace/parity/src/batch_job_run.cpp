@@ -102,7 +102,7 @@ JobOutcome run_simulation_job(const BatchJob& job, const fs::path& dir, const Jo
   rec.stdout_file = "stdout.log";
   rec.stderr_file = "stderr.log";
   bundle::append_command(dir, rec);
-  bundle::seal_bundle(bundle::SealOptions{dir.string(), 1, c.git});
+  bundle::seal_bundle(bundle::SealOptions{dir.string(), c.tool, 1, c.git});
   JobOutcome out;
   out.status = o.exit_code == exit_code::ok ? "ok" : "failed";
   out.exit_code = o.exit_code;
@@ -133,6 +133,7 @@ ParityJobSummary summary_of(const ParityResult& r) {
 JobOutcome run_parity_job(const BatchJob& job, const fs::path& dir, const JobContext& c, const Placement& where) {
   const BatchParity& par = *job.parity;
   ParityRunOptions o;
+  o.tool = c.tool;
   o.ref_bin = !par.ref_bin.empty() ? par.ref_bin : c.ref_bin;
   if (o.ref_bin.empty())
     throw UsageError("job " + job.id + " has a parity check but names no ref_bin, and --ref-bin was not given");
@@ -235,7 +236,7 @@ JobOutcome run_job(const BatchJob& job, const JobContext& c, const WorkerSlot& s
       std::ostringstream quiet;
       bundle::ensure_bundle(dir, std::nullopt, quiet);
       write_file_atomic(dir / "error.log", error + "\n");
-      bundle::seal_bundle(bundle::SealOptions{dir.string(), 1, c.git});
+      bundle::seal_bundle(bundle::SealOptions{dir.string(), c.tool, 1, c.git});
     } catch (const std::exception&) {
       // The folder itself is unusable; batch.json has the error.
     }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
@@ -136,6 +137,8 @@ std::string summary_markdown(const ParityResult& r, const RunContext& c) {
 }  // namespace
 
 ParityBundle run_parity(const ParityRunOptions& opt, const ParityObserver& observer, std::ostream& err) {
+  // Checked first: the seal at the end would refuse after all the work.
+  if (opt.tool.empty()) throw std::logic_error("run_parity: ParityRunOptions::tool names no tool");
   if (opt.ref_bin.empty()) throw UsageError("--ref-bin is required");
   if (opt.args.empty()) throw UsageError("no simulator arguments after --");
   const bool test_is_nbsim = opt.test_bin == "nbsim";
@@ -194,7 +197,7 @@ ParityBundle run_parity(const ParityRunOptions& opt, const ParityObserver& obser
   record.exit_code = out.result.exit_code();
   record.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bundle::append_command(bundle, record);
-  bundle::seal_bundle(bundle::SealOptions{bundle.string(), 0});
+  bundle::seal_bundle(bundle::SealOptions{bundle.string(), opt.tool, 0});
   return out;
 }
 

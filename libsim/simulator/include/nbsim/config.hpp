@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "nbtrace/base/progress.hpp"
 #include "nbsim/physics/lattice.hpp"
 #include "nbsim/physics/vec3.hpp"
 #include "nbsim/quirks.hpp"
@@ -138,7 +139,9 @@ struct OutputConfig {
   std::string trace_file;  ///< empty: traces go to stdout
   std::string stats_json;  ///< -stats_json: the run summary as JSON (nbsim/summary.hpp); empty: none
   bool quiet = false;
-  bool progress = true;
+  /// -progress (on), -noprogress (off), neither (automatic: a bar when
+  /// stderr is a terminal); -quiet turns automatic off. Counted in rows.
+  nbtrace::ProgressRequest progress = nbtrace::ProgressRequest::automatic;
 };
 
 struct SimConfig {

@@ -10,6 +10,10 @@
 #include "nbsim/setup.hpp"
 #include "nbsim/statistics.hpp"
 
+namespace nbtrace {
+class ProgressMeter;
+}
+
 namespace nbsim {
 
 struct SimulationResult {
@@ -29,21 +33,21 @@ struct CpuNumerics {
   bool lanes = true;
 };
 
-/// Called now and then from the launching thread with (pixels done, total).
-using ProgressFn = std::function<void(long done, long total)>;
-
 /// Runs every pixel of `box` (render_box(params) or part of it) on
 /// `threads` workers (0: hardware threads). The image does not depend on
 /// the number of threads: each pixel is a pure function of the parameters
 /// and its index. `row_omega[s]` receives row s's solid angle;
 /// `outside_eval` (optional, one per image pixel) receives
-/// PixelResult::first_outside_eval.
+/// PixelResult::first_outside_eval. `progress` (optional) is advanced by
+/// one per finished row, from the workers.
 void launch_cpu(const KernelParams& params, const RenderBox& box, float* image, double* row_omega, int threads,
-                const ProgressFn& progress = {}, int* outside_eval = nullptr, CpuNumerics numerics = {});
+                nbtrace::ProgressMeter* progress = nullptr, int* outside_eval = nullptr, CpuNumerics numerics = {});
 
 /// Runs the image. With interpolation it also fixes where interpolation
 /// stops (sim.params.interp_stop_*), so later traces see the same state.
-SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress = {},
+/// `progress` counts the rows of render_box(sim.params) (the first pass;
+/// the rows redone after an interpolation stop are not counted).
+SimulationResult run_simulation(PreparedSimulation& sim, int threads, nbtrace::ProgressMeter* progress = nullptr,
                                 CpuNumerics numerics = {});
 
 /// Over the ROI's unmasked pixels, a running sum in pixel order;

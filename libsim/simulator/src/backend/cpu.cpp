@@ -7,10 +7,10 @@
 // nbsim/statistics.hpp, as the CUDA backend uses them.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <optional>
 #include <thread>
 
+#include "nbtrace/base/progress.hpp"
 #include "nbsim/physics/kernel.hpp"
 #include "nbsim/simulator.hpp"
 #include "nbsim/statistics.hpp"
@@ -19,7 +19,7 @@
 namespace nbsim {
 
 void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, double* row_omega, int threads,
-                const ProgressFn& progress, int* outside_eval, CpuNumerics numerics) {
+                nbtrace::ProgressMeter* progress, int* outside_eval, CpuNumerics numerics) {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   const long rows = box.rows();
@@ -39,7 +39,6 @@ void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, doubl
   }
 
   std::atomic<long> next_row{0};
-  std::atomic<long> rows_done{0};
   auto worker = [&] {
     NullRecorder none;
     for (;;) {
@@ -61,29 +60,13 @@ void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, doubl
         }
       }
       row_omega[s] = omega;
-      rows_done.fetch_add(1, std::memory_order_release);
+      if (progress) progress->advance(1);
     }
   };
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  if (progress) {
-    // The launching thread reports while the workers run, then joins in.
-    std::thread reporter_work(worker);
-    long last = -1;
-    while (rows_done.load(std::memory_order_acquire) < rows) {
-      const long done = rows_done.load(std::memory_order_acquire);
-      if (done != last) {
-        progress(done * per_row, rows * per_row);
-        last = done;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    reporter_work.join();
-    progress(rows * per_row, rows * per_row);
-  } else {
-    worker();
-  }
+  worker();
   for (auto& t : pool) t.join();
 }
 
@@ -99,7 +82,7 @@ ImageStats compute_stats(const KernelParams& p, const std::vector<float>& image,
   return st;
 }
 
-SimulationResult run_simulation(PreparedSimulation& sim, int threads, const ProgressFn& progress,
+SimulationResult run_simulation(PreparedSimulation& sim, int threads, nbtrace::ProgressMeter* progress,
                                 CpuNumerics numerics) {
   KernelParams& p = sim.params;
   SimulationResult r;
@@ -119,7 +102,7 @@ SimulationResult run_simulation(PreparedSimulation& sim, int threads, const Prog
     launch_cpu(p, box, r.image.data(), row_omega.data(), threads, progress, outside.data(), numerics);
     const InterpolationStop stop = find_interpolation_stop(outside.data(), box);
     if (stop.stops())
-      launch_cpu(p, apply_interpolation_stop(p, stop, box), r.image.data(), row_omega.data(), threads, {}, nullptr,
+      launch_cpu(p, apply_interpolation_stop(p, stop, box), r.image.data(), row_omega.data(), threads, nullptr, nullptr,
                  numerics);
   }
   r.stats = compute_stats(p, r.image, row_omega, sim.quirks.rmsd_counts_masked);

@@ -153,9 +153,9 @@ struct GpuInfo {
 /// /proc/driver/nvidia: version, gpus/*/information); empty without one.
 std::vector<GpuInfo> nvidia_gpus(const fs::path& proc_dir = "/proc/driver/nvidia");
 
-/// env.json: tool version, compiler and flags, OS, CPU model, threads, GPU
-/// and driver where present.
-std::string environment_json(std::string_view bundle_id, const GitState& git);
+/// env.json: the sealing tool and its version line (version_line(tool)),
+/// compiler and flags, OS, CPU model, threads, GPU and driver where present.
+std::string environment_json(std::string_view bundle_id, const GitState& git, std::string_view tool);
 
 // ---------------------------------------------------------------- commands.txt
 
@@ -217,6 +217,10 @@ std::string utc_now_iso();
 
 struct SealOptions {
   std::string dir;
+  /// The tool that seals ("nbbundle", "nbparity", ...): env.json records it
+  /// as "tool" and its version line as "tool_version_line". Required:
+  /// seal_bundle throws std::logic_error when it is empty.
+  std::string tool;
   unsigned threads = 0;
   /// The git state to record; unset: asked of git for the current folder
   /// (a batch passes it once for all its bundles).
@@ -234,7 +238,8 @@ struct SealResult {
 };
 /// Checks and hashes every file first; then writes env.json, git_sha.txt and
 /// sha256.txt as one set. A seal that refuses (an entry escaping the
-/// bundle, an unreadable file) has changed nothing.
+/// bundle, an unreadable file) has changed nothing. Throws std::logic_error
+/// when opt.tool is empty (a caller's bug, not the user's).
 SealResult seal_bundle(const SealOptions& opt);
 /// What `nbbundle seal` prints: "sealed DIR: N files, B bytes in sha256.txt"
 /// and the files added, changed and removed.

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "nbtrace/base/progress.hpp"
 #include "nbtrace/parity/parity.hpp"
 #include "nbtrace/parity/work_pool.hpp"
 #include "nbtrace/trace/trace.hpp"
@@ -75,6 +76,7 @@ void to_json(nlohmann::json& j, const JobOutcome& o);
 void from_json(const nlohmann::json& j, JobOutcome& o);
 
 struct BatchOptions {
+  std::string tool;  ///< the tool running the batch ("nbparity"), recorded in every env.json; required
   std::string jobs_file;
   std::string out_dir;
   unsigned workers = 1;            ///< local worker threads (without MPI)
@@ -85,6 +87,10 @@ struct BatchOptions {
   std::string device = "cpu";      ///< cpu, or cuda: each worker uses GPU node_slot % GPUs
   unsigned threads_per_job = 0;    ///< nbsim -nthreads on the CPU; 0: the node's cores / its workers
   std::vector<std::string> argv;   ///< this command line, for the record
+  /// The meter of the jobs run, on `err` (rank 0): resolved by the tool
+  /// from --progress/--no-progress and whether stderr is a terminal.
+  ProgressMode progress = ProgressMode::off;
+  bool quiet = false;  ///< --quiet: no header or per-job lines on `err` either
 };
 
 /// nbparity batch: runs the jobs, writes DIR/<id>/ bundles and DIR/batch.json,

@@ -33,6 +33,7 @@ void read_case_thresholds(const nlohmann::json& j, CaseThresholds& t, const std:
                           const std::vector<std::string>& other_keys);
 
 struct ParityRunOptions {
+  std::string tool;               ///< the tool running it ("nbparity"), recorded in env.json; required
   std::string ref_bin;            ///< reference program (e.g. nanoBragg.c)
   std::string test_bin = "nbsim"; ///< program under test ("nbsim": the one beside this tool)
   std::string mode;               ///< adds -mode MODE to nbsim's arguments (spec, c-parity); empty: none
