@@ -99,8 +99,8 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   nbtrace::AtomicFileSet files;
   if (!config.output.trace_file.empty() && !config.output.trace_pixels.empty())
     files.add(config.output.trace_file, trace_text);
-  files.add(config.output.floatfile,
-            std::string(reinterpret_cast<const char*>(result.image.data()), result.image.size() * sizeof(float)));
+  files.add_borrowed(config.output.floatfile, std::string_view(reinterpret_cast<const char*>(result.image.data()),
+                                                               result.image.size() * sizeof(float)));
   double intfile_scale = config.output.intfile_scale;
   if (!config.output.intfile.empty())
     files.add(config.output.intfile,

@@ -101,7 +101,7 @@ bool is_staging_path(std::string_view relative_path) noexcept {
 
 void write_file_atomic(const fs::path& path, std::string_view content) {
   AtomicFileSet one;
-  one.add(path, std::string(content));
+  one.add_borrowed(path, content);
   one.commit();
 }
 
@@ -111,7 +111,11 @@ AtomicFileSet::~AtomicFileSet() {
 }
 
 void AtomicFileSet::add(fs::path path, std::string content) {
-  pending_.push_back({with_folder(path), std::move(content), {}, {}, false});
+  pending_.push_back({with_folder(path), std::move(content), {}, {}, {}, false});
+}
+
+void AtomicFileSet::add_borrowed(fs::path path, std::string_view content) {
+  pending_.push_back({with_folder(path), {}, content, {}, {}, false});
 }
 
 void AtomicFileSet::roll_back() noexcept {
@@ -149,7 +153,7 @@ void AtomicFileSet::commit() {
     for (Pending& p : pending_) {
       ensure_parent(p.path);
       p.staged = staged_name_for(p.path, "new");
-      write_all(p.staged, p.content);
+      write_all(p.staged, p.borrowed.data() ? p.borrowed : std::string_view(p.content));
       // The old content stays reachable until the whole set is in place.
       if (::access(p.path.c_str(), F_OK) == 0) {
         p.backup = staged_name_for(p.path, "old");

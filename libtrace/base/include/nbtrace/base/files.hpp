@@ -46,6 +46,10 @@ class AtomicFileSet {
   ~AtomicFileSet();
 
   void add(std::filesystem::path path, std::string content);
+  /// As add(), without a copy: `content` is the caller's memory and must
+  /// stay unchanged until commit() returns (a 25 MB image need not be held
+  /// twice).
+  void add_borrowed(std::filesystem::path path, std::string_view content);
   /// Stages everything, then renames it into place. Throws OutputError.
   void commit();
 
@@ -53,6 +57,7 @@ class AtomicFileSet {
   struct Pending {
     std::filesystem::path path;
     std::string content;
+    std::string_view borrowed;  ///< add_borrowed's bytes (then `content` is empty)
     std::filesystem::path staged;  ///< the new content, in the staging folder
     std::filesystem::path backup;  ///< a link to the old target ("" when none)
     bool renamed = false;
