@@ -99,13 +99,16 @@ class Event {
 };
 
 /// One thread per pixel of the box; no atomics, each thread owns its pixel.
+/// T: the number type of the physics (-dtype); the intensity sum, the solid
+/// angle and the final scaling stay double either way (compute_pixel).
+template <class T>
 __global__ void pixel_kernel(const KernelParams p, RenderBox box, float* image, double* omega, int* outside) {
   const long long j = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
   if (j >= box.count()) return;
   const int s = box.slow(j);
   const int f = box.fast(j);
   NullRecorder none;
-  const PixelResult px = compute_pixel(p, s, f, none);
+  const PixelResult px = compute_pixel<T>(p, s, f, none);
   const long long i = static_cast<long long>(s) * p.fpixels + f;
   image[i] = px.value;
   omega[i] = px.omega_sum;
@@ -223,8 +226,7 @@ CudaDeviceInfo cuda_device_info(int index) {
 void require_cuda(DType dtype, int device) {
   const CudaDeviceInfo info = cuda_device_info(device);
   if (!info.available) throw nbtrace::UsageError("-device cuda: " + info.reason);
-  if (dtype == DType::float32)
-    throw nbtrace::UsageError("-dtype float32 is not implemented yet; use -dtype float64 (the default)");
+  (void)dtype;  // both number types run on the GPU (issue 16)
 }
 
 SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaRunInfo* info, int device) {
@@ -294,7 +296,10 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
   float kernel_ms = 0;
   if (box.count() > 0) {
     k0.record();
-    pixel_kernel<<<blocks_for(box.count()), kThreads>>>(dp, box, d_image.get(), d_omega.get(), d_outside.get());
+    if (dtype == DType::float32)
+      pixel_kernel<float><<<blocks_for(box.count()), kThreads>>>(dp, box, d_image.get(), d_omega.get(), d_outside.get());
+    else
+      pixel_kernel<double><<<blocks_for(box.count()), kThreads>>>(dp, box, d_image.get(), d_omega.get(), d_outside.get());
     k1.record();
     check_launch("pixel kernel");
     kernel_ms = k1.since(k0);
@@ -318,7 +323,10 @@ SimulationResult run_simulation_cuda(PreparedSimulation& sim, DType dtype, CudaR
         dp.interp_stop_eval = p.interp_stop_eval;
         if (rest.count() > 0) {
           k0.record();
-          pixel_kernel<<<blocks_for(rest.count()), kThreads>>>(dp, rest, d_image.get(), d_omega.get(), nullptr);
+          if (dtype == DType::float32)
+            pixel_kernel<float><<<blocks_for(rest.count()), kThreads>>>(dp, rest, d_image.get(), d_omega.get(), nullptr);
+          else
+            pixel_kernel<double><<<blocks_for(rest.count()), kThreads>>>(dp, rest, d_image.get(), d_omega.get(), nullptr);
           k1.record();
           check_launch("pixel kernel (after the interpolation stop)");
           kernel_ms += k1.since(k0);
