@@ -138,7 +138,7 @@ grep -q 'ref_vs_gpu_outside=' "$logs/cuda-bench.log" &&
   echo "  (nanoBragg.c with OpenMP differs from itself at the first pixel of each thread's block of rows)"
 grep '^GPU_BENCH_NOTE' "$logs/cuda-bench.log" | cut -c1-400
 echo
-echo "float32: not implemented yet (-dtype float32 is refused)."
+echo "float32: -dtype float32 runs on the GPU (pixel_kernel<float>); this script checks float64 only."
 echo "CUDA tests: exit $rc; error tests: exit $rc_err; benchmark: exit $rc_bench; total $(( $(date +%s) - start )) s; logs in $logs"
 for f in cuda-tests cuda-bench; do
   r=$rc; [ "$f" = cuda-bench ] && r=$rc_bench
