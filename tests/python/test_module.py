@@ -243,6 +243,8 @@ def test_verify_fails_after_tampering_and_seal_makes_it_verify_again(bundle_copy
     assert rel in s.changed and s.files == len((bundle_copy / "sha256.txt").read_text().splitlines())
     assert s.report.startswith("sealed ")
     assert nbparity.bundle.verify(bundle_copy).ok
+    env = json.loads((bundle_copy / "env.json").read_text())
+    assert env["tool"] == "nbparity-python" and env["tool_version_line"] == nbparity.version_line
 
 
 def test_bundle_errors(tmp_path):
@@ -323,7 +325,9 @@ def test_every_public_name_is_documented():
         assert name in text
     for name in nbparity.bundle.__all__:
         assert getattr(nbparity.bundle, name).__doc__, name
-    assert nbparity.__version__ == run_tool("nbtrace", "--version").stdout.split()[-1]
+    tool_line = run_tool("nbtrace", "--version").stdout.strip()
+    assert tool_line.startswith("nbtrace (nbparity " + nbparity.__version__ + ", git ")
+    assert nbparity.version_line == tool_line.replace("nbtrace", "nbparity-python", 1)
 
 
 # ------------------------------------------------------------------ install

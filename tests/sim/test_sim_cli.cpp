@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -343,4 +344,34 @@ TEST_CASE("C-PARITY-002: -twotheta_axis is also -twotheta in c-parity, wherever 
   // The last -mode wins.
   CHECK(angles({"-mode", "spec", "-twotheta_axis", "10", "0", "0", "-mode", "c-parity"}) == parity);
   CHECK(angles({"-mode", "c-parity", "-twotheta_axis", "10", "0", "0", "-mode", "spec"}) == spec);
+}
+
+TEST_CASE("-progress writes lines to a file; -noprogress none; the image is the same") {
+  nbtest::TempDir work;
+  // A run of some tenths of a second (128 rows, 5 phi steps, 10 mosaic
+  // domains) and lines every 50 ms, so that several are due.
+  const std::vector<std::string> run{"-cell", "50", "60", "70", "90", "95", "100", "-N", "3", "-lambda", "1.0",
+                                     "-distance", "80", "-detpixels", "128", "-pixel", "0.2", "-oversample", "2",
+                                     "-phisteps", "5", "-osc", "0.5", "-mosaic", "0.3", "-mosaic_dom", "10",
+                                     "-default_F", "10", "-nonoise", "-nopgm", "-nthreads", "1"};
+  const auto with_flags = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = run;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  ::setenv("NB_PROGRESS_INTERVAL", "0.05", 1);
+  const auto on = nbtest::run_tool("nbsim", with_flags({"-floatfile", "on.bin", "-progress"}), work.path());
+  const auto off = nbtest::run_tool("nbsim", with_flags({"-floatfile", "off.bin", "-noprogress"}), work.path());
+  ::unsetenv("NB_PROGRESS_INTERVAL");
+  REQUIRE(on.exit_code == 0);
+  REQUIRE(off.exit_code == 0);
+  // stderr is a pipe here, not a terminal: lines, not a bar.
+  CHECK(on.err.find('\r') == std::string::npos);
+  const int periodic = count_lines(on.err, "nbsim: ") - count_lines(on.err, "nbsim: done ");
+  CHECK_MESSAGE(periodic >= 2, on.err);
+  CHECK(count_lines(on.err, "nbsim: done 128/128 rows in ") == 1);
+  CHECK(on.err.find(" rows/s, ") != std::string::npos);
+  CHECK(on.err.find(" left") != std::string::npos);
+  CHECK(off.err.empty());
+  CHECK(nbtest::read_file(work / "on.bin") == nbtest::read_file(work / "off.bin"));
 }

@@ -105,6 +105,17 @@ TEST_CASE("nbbundle on the seed bundle: verify and audit output") {
   CHECK(r.out == "analysis_20251008T212459Z.md: MISSING\nc_trace_scaling.log: OK\ncollect.log: OK\ncommands.txt: OK\n"
                  "env.json: OK\ngit_sha.txt: OK\nmetrics.json: OK\nsummary.md: OK\nsummary_addendum.md: MISSING\n"
                  "trace_py_scaling.log: OK\nsha256.txt: 10 listed, 8 OK, 0 FAILED, 2 MISSING, 0 REFUSED\n");
+  CHECK(r.err.empty());  // no meter: stderr is not a terminal
+  // --quiet keeps the lines that are not OK (as sha256sum --quiet) and the summary.
+  r = nbtest::run_tool("nbbundle", {"verify", "--quiet", seed().string()});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out == "analysis_20251008T212459Z.md: MISSING\nsummary_addendum.md: MISSING\n"
+                 "sha256.txt: 10 listed, 8 OK, 0 FAILED, 2 MISSING, 0 REFUSED\n");
+  // --progress on a pipe: lines, ending with the files hashed (the 10 listed).
+  r = nbtest::run_tool("nbbundle", {"verify", "--progress", seed().string()});
+  CHECK(r.exit_code == 4);
+  CHECK(r.err.find("nbbundle verify: done 10/10 files in ") != std::string::npos);
+  CHECK(nbtest::run_tool("nbbundle", {"verify", "--progress", "--quiet", seed().string()}).exit_code == 1);
   nbtest::TempDir tmp;
   r = nbtest::run_tool("nbbundle", {"audit", seed().string(), "--json", (tmp / "a.json").string()});
   CHECK(r.exit_code == 4);

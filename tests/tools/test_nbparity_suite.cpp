@@ -123,6 +123,7 @@ TEST_CASE("port suite (YAML): nbsim c-parity against itself passes every run; me
   // One progress line per run: case/run, verdict, seconds.
   for (const std::string& run : kRuns) CHECK(r.err.find("[PASS] " + run + " (") != std::string::npos);
   CHECK(r.out.find("5 passed, 0 failed") != std::string::npos);
+  CHECK(r.err.find("nbparity matrix: done") == std::string::npos);  // no meter on a pipe unless asked
 
   const json m = json::parse(nbtest::read_file(d / "m.json"));
   CHECK(m["schema"] == "port");
@@ -186,8 +187,11 @@ TEST_CASE("port suite (JSON): NB_C_BIN and NB_PY_BIN name the programs; spec mod
   if (!nbtest::require_shared("the golden cases' inputs")) return;
   SuiteDir d;
   // The same suite as JSON.
-  const auto yaml_as_json = nbparity_env(nbsim_cparity(), nbsim_cparity(), {"matrix", "suite.yaml", "--json", "y.json"}, d.dir.path());
+  const auto yaml_as_json = nbparity_env(nbsim_cparity(), nbsim_cparity(), {"matrix", "suite.yaml", "--json", "y.json", "--progress"}, d.dir.path());
   REQUIRE(yaml_as_json.exit_code == 0);
+  // --progress on a pipe: the per-check lines and the meter's closing line.
+  CHECK(yaml_as_json.err.find("[PASS] ") != std::string::npos);
+  CHECK(yaml_as_json.err.find("nbparity matrix: done 5/5 checks in ") != std::string::npos);
   json suite = {{"cases", json::array()}};
   const json y = json::parse(nbtest::read_file(d / "y.json"));
   for (const std::string id : {"simple_cubic", "sparse_hkl", "phi_osc"}) {
@@ -202,8 +206,11 @@ TEST_CASE("port suite (JSON): NB_C_BIN and NB_PY_BIN name the programs; spec mod
 
   // NB_PY_BIN: a command line; spec mode differs from c-parity only where phi steps carry over.
   const std::string spec = nbtrace::shell_quote(nbsim()) + " -mode spec";
-  const auto r = nbparity_env(nbsim_cparity(), spec, {"matrix", "suite.json", "--out", "out"}, d.dir.path());
+  const auto r = nbparity_env(nbsim_cparity(), spec, {"matrix", "suite.json", "--out", "out", "--quiet"}, d.dir.path());
   CHECK_MESSAGE(r.exit_code == 3, r.out << r.err);
+  // --quiet: a line for each failing check only.
+  CHECK(r.err.find("[PASS] ") == std::string::npos);
+  CHECK(r.err.find("[") != std::string::npos);
   const json m = json::parse(nbtest::read_file(d / "out/matrix.json"));
   CHECK(m["ref"] == nbsim_cparity());
   CHECK(m["test"] == spec);

@@ -6,7 +6,7 @@
 
 #include "compare_scaling.hpp"
 #include "nbtrace/base/tool_main.hpp"
-#include "nbtrace/base/version.hpp"
+#include "nbtrace/base/cli_flags.hpp"
 
 int main(int argc, char** argv) {
   CompareScalingOptions opt;
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   app.add_flag("--fail-on-divergence", opt.fail_on_divergence, "exit 3 when any factor is not PASS");
   app.add_option("--alias", opt.aliases, "extra field alias test_name=reference_name (repeatable)");
   app.add_flag("--allow-malformed", opt.allow_malformed, "warn about malformed TRACE lines instead of failing");
-  app.set_version_flag("--version", std::string(nbtrace::version()));
+  nbtrace::add_version_flag(app, "compare_scaling_traces");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,7 +14,7 @@
 
 #include "compare.hpp"
 #include "nbtrace/base/tool_main.hpp"
-#include "nbtrace/base/version.hpp"
+#include "nbtrace/base/cli_flags.hpp"
 
 namespace {
 
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
       "(runner mode: 0.95 unless given), 4 shape mismatch without --resample or an image with NaN/inf pixels, 5 an "
       "image missing, empty, a folder or of the wrong size.",
       "nb-compare"};
-  app.set_version_flag("--version", std::string(nbtrace::version()));
+  nbtrace::add_version_flag(app, "nb-compare");
   nbtrace::CompareRunOptions run;
   std::vector<std::size_t> roi;
   add_common(app, run.common, roi);

@@ -6,7 +6,7 @@
 
 #include "commands.hpp"
 #include "nbtrace/base/tool_main.hpp"
-#include "nbtrace/base/version.hpp"
+#include "nbtrace/base/cli_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"nbbundle: evidence bundles (traces, metrics, summaries, logs + commands.txt, env.json, git_sha.txt, "
@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
                "record returns the command's own exit code.",
                "nbbundle"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(nbtrace::version()));
+  nbtrace::add_version_flag(app, "nbbundle");
   const std::map<std::string, std::function<int()>> run{{"init", setup_init(app)},
                                                         {"record", setup_record(app)},
                                                         {"seal", setup_seal(app)},

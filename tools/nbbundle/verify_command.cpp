@@ -2,8 +2,10 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <unistd.h>
 
 #include "commands.hpp"
+#include "nbtrace/base/cli_flags.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/bundle/bundle.hpp"
 
@@ -14,6 +16,7 @@ struct VerifyOptions {
   std::string manifest = std::string(nbtrace::bundle::kManifestName);
   bool strict = false;
   unsigned threads = 0;  ///< 0: all cores
+  nbtrace::ProgressFlags progress;
 };
 
 /// One `<name>: OK|FAILED|MISSING|REFUSED` line per listed file, then a
@@ -23,7 +26,12 @@ int run_verify(const VerifyOptions& opt) {
   namespace bundle = nbtrace::bundle;
   std::ostream& out = std::cout;
   std::ostream& err = std::cerr;
-  const bundle::VerifyResult r = bundle::verify_manifest(opt.dir, opt.manifest, opt.threads, opt.strict);
+  nbtrace::ProgressOptions meter_options;
+  meter_options.label = "nbbundle verify";
+  meter_options.unit = "files";
+  nbtrace::ProgressMeter meter(nbtrace::progress_settings(opt.progress.request(), isatty(STDERR_FILENO) != 0), err,
+                               meter_options);
+  const bundle::VerifyResult r = bundle::verify_manifest(opt.dir, opt.manifest, opt.threads, opt.strict, &meter);
   if (r.items.empty()) {
     throw nbtrace::InputError((std::filesystem::path(opt.dir) / r.manifest).string() +
                               ": no properly formatted SHA-256 checksum lines found");
@@ -43,6 +51,7 @@ int run_verify(const VerifyOptions& opt) {
     }
   }
   for (const bundle::VerifyItem& i : r.items) {
+    if (opt.progress.quiet && i.verdict == bundle::Verdict::ok) continue;  // as sha256sum --quiet
     out << bundle::display_name(i.entry.path) << ": " << bundle::verdict_name(i.verdict);
     if (!i.detail.empty()) out << " (" << i.detail << ")";
     out << "\n";
@@ -70,5 +79,8 @@ std::function<int()> setup_verify(CLI::App& app) {
       ->type_name("NAME")
       ->default_val("sha256.txt");
   cmd->add_option("-j,--jobs", opt->threads, "hashing threads (default: all cores)")->type_name("N");
+  nbtrace::add_progress_flags(*cmd, opt->progress, "files hashed",
+                              "no progress meter and no line per file that verifies (as sha256sum --quiet); the "
+                              "other lines and the summary as usual");
   return [=] { return run_verify(*opt); };
 }

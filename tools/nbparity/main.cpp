@@ -4,7 +4,7 @@
 
 #include "commands.hpp"
 #include "nbtrace/base/tool_main.hpp"
-#include "nbtrace/base/version.hpp"
+#include "nbtrace/base/cli_flags.hpp"
 
 int main(int argc, char** argv) {
   // Everything after the first "--" goes to the simulators unchanged.
@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
                "Exit codes: 0 parity, 1 usage, 2 a program failed, 3 divergence, 4 no verdict possible (image shapes differ, a NaN or inf pixel, or too little compared), 5 input error.",
                "nbparity"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(nbtrace::version()));
+  nbtrace::add_version_flag(app, "nbparity");
   auto run = setup_run(app, forwarded, recorded);
   auto matrix = setup_matrix(app);
   auto demo = setup_demo(app);

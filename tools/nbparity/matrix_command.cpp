@@ -6,8 +6,10 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "commands.hpp"
+#include "nbtrace/base/cli_flags.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/shell.hpp"
 #include "nbtrace/parity/matrix.hpp"
@@ -18,6 +20,7 @@ struct MatrixCommandOptions {
   nbtrace::MatrixOptions matrix;
   std::string json_out;
   std::string md_out;
+  nbtrace::ProgressFlags progress;
 };
 
 /// The failed checks and the first divergence, or the error.
@@ -56,11 +59,22 @@ std::string table(const nbtrace::MatrixRun& run) {
 }
 
 int run_matrix_command(const MatrixCommandOptions& o) {
+  nbtrace::ProgressOptions meter_options;
+  meter_options.label = "nbparity matrix";
+  meter_options.unit = "checks";
+  nbtrace::ProgressMeter meter(nbtrace::progress_settings(o.progress.request(), isatty(STDERR_FILENO) != 0),
+                               std::cerr, meter_options);
   const nbtrace::MatrixRun run = nbtrace::run_matrix(
-      o.matrix, [](const nbtrace::CaseResult& r, const nbtrace::WorkerSlot& where, int ranks) {
-        std::cerr << fmt::format("[{}] {} ({:.1f} s{}){}\n", r.verdict, r.label(), r.seconds,
-                                 ranks > 1 ? fmt::format(", rank {}", where.rank) : "", r.pass ? "" : ": " + why(r));
-      });
+      o.matrix,
+      [&](const nbtrace::CaseResult& r, const nbtrace::WorkerSlot& where, int ranks) {
+        meter.advance();
+        // A failed check is named even with --quiet: it is why the exit code is not 0.
+        if (!o.progress.quiet || !r.pass)
+          meter.note(fmt::format("[{}] {} ({:.1f} s{}){}", r.verdict, r.label(), r.seconds,
+                                 ranks > 1 ? fmt::format(", rank {}", where.rank) : "", r.pass ? "" : ": " + why(r)));
+      },
+      [&](std::size_t checks) { meter.start(checks); });
+  meter.finish();
   if (!run.root) return run.exit_code;
   std::size_t failed = 0;
   for (const nbtrace::CaseResult& r : run.cases) failed += r.pass ? 0 : 1;
@@ -119,5 +133,8 @@ std::function<int()> setup_matrix(CLI::App& app) {
   cmd->add_option("--out", opt.out_dir,
                   "write matrix.json, matrix.md and, for the port's schema, <case>/<run>_metrics.json and "
                   "<case>/<run>_diff.png per check here");
+  nbtrace::add_progress_flags(*cmd, o->progress, "checks",
+                              "no progress meter and no line per passing check on stderr (failures, the table "
+                              "and errors as usual)");
   return [o] { return run_matrix_command(*o); };
 }

@@ -281,7 +281,7 @@ std::vector<Flag> flag_table() {
                }});
   flag({"noprogress"}, "no progress meter", [](SimConfig& c) { c.output.progress = nbtrace::ProgressRequest::off; });
   flag({"progress"},
-       "progress in rows on stderr: a live bar on a terminal, else a line every 2 s with done/total, rate and time "
+       "progress in rows on stderr: a live bar on a terminal, else a line every 2 s ($NB_PROGRESS_INTERVAL seconds) with done/total, rate and time "
        "left (default: the bar on a terminal, nothing otherwise or with -quiet)",
        [](SimConfig& c) { c.output.progress = nbtrace::ProgressRequest::on; });
   flag({"nonoise"}, "no noise image", [](SimConfig& c) { c.output.noise = false; });

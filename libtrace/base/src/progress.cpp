@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <ostream>
 
 #include "nbtrace/base/periodic.hpp"
@@ -17,6 +18,16 @@ ProgressMode progress_settings(ProgressRequest request, bool stderr_is_tty) noex
     case ProgressRequest::off: return ProgressMode::off;
   }
   return ProgressMode::off;
+}
+
+std::chrono::milliseconds default_progress_period() noexcept {
+  constexpr std::chrono::milliseconds fallback{2000};
+  const char* text = std::getenv("NB_PROGRESS_INTERVAL");
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  if (*end != '\0' || !(seconds >= 0.01 && seconds <= 86400.0)) return fallback;
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000.0)));
 }
 
 std::string_view progress_mode_name(ProgressMode mode) noexcept {

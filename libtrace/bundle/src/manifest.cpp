@@ -434,7 +434,7 @@ std::size_t VerifyResult::count(Verdict v) const {
 bool VerifyResult::all_ok() const { return count(Verdict::ok) == items.size(); }
 
 VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name, unsigned threads,
-                             bool list_unlisted) {
+                             bool list_unlisted, ProgressMeter* progress) {
   const RootDir root(dir);
   const std::string manifest(manifest_name);
   const std::string shown = (dir / manifest).string();
@@ -460,9 +460,11 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
       to_hash.push_back(i);
     }
   }
+  if (progress) progress->start(to_hash.size());
   parallel_for_files(to_hash.size(), threads, [&](std::size_t k, std::vector<char>& buffer) {
     VerifyItem& item = r.items[to_hash[k]];
     const FileDigest d = hash_beneath(root.fd, item.entry.path, buffer);
+    if (progress) progress->advance();
     if (!d.ok) {
       if (d.error == ENOENT || d.error == ENOTDIR) {
         item.verdict = Verdict::missing;
@@ -479,6 +481,7 @@ VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest_name
       item.detail = item.entry.path == manifest ? "the manifest lists itself" : "";
     }
   });
+  if (progress) progress->finish();
   if (list_unlisted) {
     std::vector<std::string> listed;
     for (const VerifyItem& i : r.items) listed.push_back(i.entry.path);

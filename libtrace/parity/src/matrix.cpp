@@ -574,7 +574,7 @@ void from_json(const json& e, CaseResult& r) {
 
 // ------------------------------------------------------------ the matrix
 
-MatrixRun run_matrix(const MatrixOptions& opt, const CaseDone& case_done) {
+MatrixRun run_matrix(const MatrixOptions& opt, const CaseDone& case_done, const ChecksStarting& starting) {
   const std::unique_ptr<WorkPool> pool =
       make_work_pool(opt.mpi ? Distribution::mpi : Distribution::automatic, std::max(1u, opt.jobs));
   MatrixSuite suite;
@@ -617,6 +617,7 @@ MatrixRun run_matrix(const MatrixOptions& opt, const CaseDone& case_done) {
 
   const std::vector<MatrixCase>& cases = suite.cases;
   run.cases.resize(cases.size());
+  if (run.root && starting) starting(cases.size());
   pool->run(
       std::vector<bool>(cases.size(), true),
       [&](std::size_t i, const WorkerSlot&) { return json(run_matrix_case(cases[i], suite.schema, programs, opt)); },

@@ -34,6 +34,8 @@ from ._nbparity import InputError
 from ._records import Record
 
 __version__ = _nbparity.__version__
+#: "nbparity-python (nbparity VERSION, git SHA)": as the tools print with --version.
+version_line = _nbparity.version_line
 
 __all__ = [
     "InputError", "Trace", "TraceField", "parse",

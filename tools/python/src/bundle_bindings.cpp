@@ -21,6 +21,7 @@ void bind_bundle(py::module_& m) {
         bundle::SealOptions opt;
         opt.dir = dir;
         opt.threads = threads;
+        opt.tool = "nbparity-python";
         bundle::SealResult r;
         {
           py::gil_scoped_release release;

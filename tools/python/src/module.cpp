@@ -17,6 +17,8 @@ PYBIND11_MODULE(_nbparity, m) {
   m.doc() = "Compiled bindings of the nbparity libraries (use the nbparity package, which wraps them).";
   m.attr("__version__") = std::string(nbtrace::version());
   m.attr("build_git_sha") = std::string(nbtrace::build_git_sha());
+  // The same line as every tool's --version and the env.json of the bundles it seals.
+  m.attr("version_line") = nbtrace::version_line("nbparity-python");
 
   // The library's error classes, as the tools' exit codes sort them:
   // bad input (exit 5) → nbparity.InputError, a ValueError; a bad option

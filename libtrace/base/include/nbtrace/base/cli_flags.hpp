@@ -35,7 +35,7 @@ template <typename App>
 void add_progress_flags(App& app, ProgressFlags& flags, std::string_view units, std::string_view quiet_help = {}) {
   auto* on = app.add_flag("--progress", flags.progress,
                           "progress on stderr in " + std::string(units) +
-                              ": a live bar on a terminal, else a line every 2 s with done/total, rate and time left");
+                              ": a live bar on a terminal, else a line every 2 s ($NB_PROGRESS_INTERVAL seconds) with done/total, rate and time left");
   auto* off = app.add_flag("--no-progress", flags.no_progress, "no progress meter (default when stderr is not a terminal)");
   on->excludes(off);
   if (!quiet_help.empty()) app.add_flag("--quiet", flags.quiet, std::string(quiet_help))->excludes(on);

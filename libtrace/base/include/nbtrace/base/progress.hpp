@@ -38,11 +38,16 @@ enum class ProgressUnit { count, bytes };
 
 using ProgressClock = std::function<std::chrono::steady_clock::time_point()>;
 
+/// The period of progress lines: $NB_PROGRESS_INTERVAL in seconds (a CI log
+/// may want one line a minute, a test one every 50 ms), when it is a number
+/// from 0.01 to 86400; otherwise 2 s.
+std::chrono::milliseconds default_progress_period() noexcept;
+
 struct ProgressOptions {
   std::string label;           ///< what each line starts with, e.g. "nbsim"
   std::string unit = "items";  ///< the counted things, plural ("rows", "jobs"); unused for bytes
   ProgressUnit kind = ProgressUnit::count;
-  std::chrono::milliseconds period{2000};  ///< lines: one line per period
+  std::chrono::milliseconds period = default_progress_period();  ///< lines: one line per period
   std::chrono::milliseconds redraw{200};   ///< bar: how often it is redrawn
   /// A total below this shows nothing at all (nbbundle verify, on auto:
   /// bundles under 1 GiB hash too fast to need a meter).

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "nbtrace/base/progress.hpp"
+
 namespace nbtrace::bundle {
 
 namespace fs = std::filesystem;
@@ -126,8 +128,10 @@ struct VerifyResult {
 /// Checks every listed file (in parallel). With list_unlisted, also lists
 /// the files present but not listed (the manifest itself excluded).
 /// Throws InputError when the folder or manifest cannot be read, UsageError
-/// when `manifest` names a path outside the folder.
-VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest, unsigned threads, bool list_unlisted);
+/// when `manifest` names a path outside the folder. A `progress` meter is
+/// started with the number of files to hash and advanced as each is done.
+VerifyResult verify_manifest(const fs::path& dir, std::string_view manifest, unsigned threads, bool list_unlisted,
+                             ProgressMeter* progress = nullptr);
 
 
 // ---------------------------------------------------------------- git, env

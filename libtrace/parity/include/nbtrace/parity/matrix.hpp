@@ -142,11 +142,13 @@ struct MatrixRun {
 
 /// Called on the root as each check finishes, with where it ran and the number of ranks.
 using CaseDone = std::function<void(const CaseResult&, const WorkerSlot& where, int ranks)>;
+/// Called on the root once the suite is loaded, with the number of checks to run.
+using ChecksStarting = std::function<void(std::size_t checks)>;
 
 /// Runs the checks (in parallel with jobs > 1 or over MPI ranks). Setup
 /// problems (an unreadable suite file, an unknown --case, no reference for
 /// the port's schema) throw on the root; the other ranks return with the
 /// same exit code.
-MatrixRun run_matrix(const MatrixOptions& opt, const CaseDone& case_done);
+MatrixRun run_matrix(const MatrixOptions& opt, const CaseDone& case_done, const ChecksStarting& starting = {});
 
 }  // namespace nbtrace
