@@ -348,11 +348,12 @@ TEST_CASE("C-PARITY-002: -twotheta_axis is also -twotheta in c-parity, wherever 
 
 TEST_CASE("-progress writes lines to a file; -noprogress none; the image is the same") {
   nbtest::TempDir work;
-  // A run of some tenths of a second (128 rows, 5 phi steps, 10 mosaic
-  // domains) and lines every 50 ms, so that several are due.
+  // A run of some tenths of a second (128 rows, 10 phi steps, 40 mosaic
+  // domains: the lane renderer, issue 16, does 5 x 10 in 0.06 s) and lines
+  // every 50 ms, so that several are due.
   const std::vector<std::string> run{"-cell", "50", "60", "70", "90", "95", "100", "-N", "3", "-lambda", "1.0",
                                      "-distance", "80", "-detpixels", "128", "-pixel", "0.2", "-oversample", "2",
-                                     "-phisteps", "5", "-osc", "0.5", "-mosaic", "0.3", "-mosaic_dom", "10",
+                                     "-phisteps", "10", "-osc", "0.5", "-mosaic", "0.3", "-mosaic_dom", "40",
                                      "-default_F", "10", "-nonoise", "-nopgm", "-nthreads", "1"};
   const auto with_flags = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = run;
