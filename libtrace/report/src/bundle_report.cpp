@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include "html.hpp"
@@ -197,7 +198,17 @@ ReportInput read_parity_bundle(const fs::path& dir) {
   ReportInput in;
   const std::string id = m.value("bundle_id", dir.filename().string());
   in.title = fmt::format("{} {}", m.value("tool", std::string("parity bundle")), id);
-  in.verdict = m.value("verdict", std::string("?"));
+  // nbparity run's verdict; the demo records whether its expectations hold.
+  if (m.contains("verdict") && m["verdict"].is_string()) {
+    in.verdict = m["verdict"].get<std::string>();
+  } else if (m.contains("expectations_hold") && m["expectations_hold"].is_boolean()) {
+    in.verdict = m["expectations_hold"].get<bool>() ? "PASS" : "DIVERGENT";
+    in.facts.emplace_back("expectations", m["expectations_hold"].get<bool>() ? "hold" : "do not hold");
+  } else {
+    in.verdict = "UNKNOWN";
+    in.notes.push_back("metrics.json records no verdict");
+  }
+  if (m.contains("case") && m["case"].is_string()) in.facts.emplace_back("case", m["case"].get<std::string>());
   if (m.contains("programs") && m["programs"].is_object()) {
     for (const auto& [side, p] : m["programs"].items()) {
       in.facts.emplace_back(side + " program", fmt::format("{} (exit {}, {:.2f} s)", p.value("binary", std::string()),
@@ -227,17 +238,42 @@ ReportInput read_parity_bundle(const fs::path& dir) {
   if (m.contains("trace_tolerance")) in.facts.emplace_back("trace tolerance (relative)", cell(m["trace_tolerance"]));
   for (const json& f : m.value("failures", json::array())) in.notes.push_back("Failure: " + cell(f));
 
-  const fs::path ref_file = dir / "ref_image.bin", test_file = dir / "test_image.bin";
-  if (fs::is_regular_file(ref_file) && fs::is_regular_file(test_file)) {
-    ImagePair p;
-    p.title = "Images";
-    p.ref = image::read_image(ref_file.string(), shape);
-    p.test = image::read_image(test_file.string(), shape);
-    if (p.ref.shape() == p.test.shape()) {
-      in.images.push_back(std::move(p));
-    } else {
-      in.notes.push_back("The images differ in shape: not shown side by side.");
+  // ref_image.bin against test_image.bin (nbparity run), then against every
+  // other *_image.bin (the demo's nbsim images), the most different first.
+  const fs::path ref_file = dir / "ref_image.bin";
+  if (fs::is_regular_file(ref_file)) {
+    const image::Image ref = image::read_image(ref_file.string(), shape);
+    std::vector<fs::path> tests;
+    if (fs::is_regular_file(dir / "test_image.bin")) tests.push_back(dir / "test_image.bin");
+    std::vector<fs::path> others;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (e.is_regular_file() && name.ends_with("_image.bin") && name != "ref_image.bin" && name != "test_image.bin")
+        others.push_back(e.path());
     }
+    std::sort(others.begin(), others.end());
+    tests.insert(tests.end(), others.begin(), others.end());
+    std::vector<std::pair<double, ImagePair>> pairs;
+    for (const fs::path& t : tests) {
+      ImagePair p;
+      p.ref = ref;
+      p.test = image::read_image(t.string(), shape ? shape : std::optional<image::Shape>(ref.shape()));
+      const std::string stem = t.stem().string();
+      p.test_label = t.filename() == "test_image.bin" ? "test" : stem.substr(0, stem.size() - std::string("_image").size());
+      p.title = "Images: " + p.test_label + " against the reference";
+      if (!(p.ref.shape() == p.test.shape())) {
+        in.notes.push_back(t.filename().string() + ": a different shape from ref_image.bin; not shown");
+        continue;
+      }
+      double largest = 0;
+      for (std::size_t i = 0; i < p.ref.data.size(); ++i) {
+        const double d = std::fabs(static_cast<double>(p.test.data[i]) - p.ref.data[i]);
+        largest = std::isnan(d) ? HUGE_VAL : std::max(largest, d);
+      }
+      pairs.emplace_back(t.filename() == "test_image.bin" ? HUGE_VAL : largest, std::move(p));
+    }
+    std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (auto& [largest, p] : pairs) in.images.push_back(std::move(p));
   }
   std::vector<fs::path> diffs;
   if (fs::is_directory(dir / "diffs"))

@@ -2,25 +2,13 @@
 // wrote under the output folder, with its difference image when it has one.
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "html.hpp"
+#include "nbtrace/base/files.hpp"
 #include "nbtrace/parity/matrix.hpp"
 #include "nbtrace/report/report.hpp"
 
 namespace nbtrace::report {
 
-namespace {
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 std::string render_matrix_report(const MatrixRun& run, const std::string& cases_file, const fs::path& out_dir) {
   std::size_t failed = 0;
@@ -44,7 +32,7 @@ std::string render_matrix_report(const MatrixRun& run, const std::string& cases_
       links += "<a href=\"" + html::escape(f) + "\">" + html::escape(fs::path(f).filename().string()) + "</a><br>";
       if (fs::path(f).extension() == ".png" && fs::is_regular_file(out_dir / f))
         thumb = "<img alt=\"\" style=\"width:96px;image-rendering:pixelated\" src=\"" +
-                html::data_uri("image/png", read_bytes(out_dir / f)) + "\">";
+                html::data_uri("image/png", read_text_file(out_dir / f)) + "\">";
     }
     body += fmt::format(
         "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td>"

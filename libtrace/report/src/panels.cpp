@@ -190,7 +190,7 @@ std::string pair_html(const ImagePair& pair) {
                                 html::escape(pair.title), html::escape(pair.ref_label), html::escape(pair.test_label),
                                 html::escape(html::number(s.vmax_image)), html::escape(html::number(s.vmax_diff)));
   for (const std::string& png : pngs)
-    out += "<img class=\"pair\" style=\"width:240px;image-rendering:pixelated;margin-right:8px\" src=\"" +
+    out += "<img class=\"pair\" style=\"width:240px;image-rendering:pixelated;margin-right:8px;border:1px solid #888\" src=\"" +
            png_uri(png) + "\" alt=\"\">";
   out += "</p>\n";
   return out;
