@@ -14,6 +14,8 @@ packages=(
   help2man pkg-config
   # The Python module nbparity (pybind11) and its tests, with Debian's interpreter.
   pybind11-dev python3-dev python3-pytest python3-numpy
+  # report.browser: headless Chromium renders a bundle's report.html (tests/report/browser_check.py).
+  chromium
 )
 
 missing=()

@@ -12,3 +12,10 @@ std::function<int()> setup_run(CLI::App& app, const std::vector<std::string>& fo
 std::function<int()> setup_matrix(CLI::App& app);
 std::function<int()> setup_demo(CLI::App& app);
 std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& argv);
+std::function<int()> setup_report(CLI::App& app);
+
+namespace nbtrace::report {
+struct ReportWritten;
+}
+/// "report: DIR/report.html (N bytes; ...)": what run and report print.
+std::string report_line(const std::string& dir, const nbtrace::report::ReportWritten& r);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "nbtrace/report/report.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/paths.hpp"
@@ -284,6 +285,9 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
   AtomicFileSet files;
   files.add(bundle / "metrics.json", metrics.dump(2) + "\n");
   files.add(bundle / "summary.md", md);
+  // nanoBragg.c's image beside nbsim's, so that the bundle's report.html
+  // shows each against it.
+  files.add(bundle / "ref_image.bin", read_text_file(c_outputs.image));
   files.commit();
 
   record.exit_code = ok ? exit_code::ok : exit_code::divergence;
@@ -299,6 +303,7 @@ int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& err) {
       << " OK; audit "
       << (audit.errors() ? std::to_string(audit.errors()) + " errors" : std::string("clean")) << "\n";
   out << "report: " << shown << "/summary.md\n";
+  out << report_line(shown, report::write_bundle_report(bundle, "nbparity")) << "\n";
   out << "expectations " << (ok ? "hold" : "do NOT hold") << ": nbsim c-parity equals nanoBragg.c; spec mode differs by the phi carry-over only\n";
   if (audit.errors()) return exit_code::divergence;
   return ok ? exit_code::ok : exit_code::divergence;

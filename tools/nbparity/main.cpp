@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   auto matrix = setup_matrix(app);
   auto demo = setup_demo(app);
   auto batch = setup_batch(app, recorded);
+  auto report = setup_report(app);
   std::vector<std::string> reversed(front.rbegin(), front.rend());
   try {
     app.parse(reversed);
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("matrix")) return matrix();
     if (app.got_subcommand("demo")) return demo();
     if (app.got_subcommand("batch")) return batch();
+    if (app.got_subcommand("report")) return report();
     return run();
   });
 }

@@ -13,6 +13,7 @@
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/base/shell.hpp"
 #include "nbtrace/parity/matrix.hpp"
+#include "nbtrace/report/report.hpp"
 
 namespace {
 
@@ -99,6 +100,8 @@ int run_matrix_command(const MatrixCommandOptions& o) {
   if (!o.matrix.out_dir.empty()) {
     files.add(std::filesystem::path(o.matrix.out_dir) / "matrix.json", doc.dump(2) + "\n");
     files.add(std::filesystem::path(o.matrix.out_dir) / "matrix.md", md);
+    files.add(std::filesystem::path(o.matrix.out_dir) / nbtrace::report::kReportName,
+              nbtrace::report::render_matrix_report(run, o.matrix.cases_file, o.matrix.out_dir));
   }
   files.commit();
   return run.exit_code;

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "nbtrace/report/report.hpp"
 #include "nbtrace/base/numbers.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/parity/parity.hpp"
@@ -54,6 +55,8 @@ int run_command(RunCommandOptions& o) {
                        p.trace_verdict == nbtrace::DiffVerdict::not_compared ? " (NOT COMPARED)" : "");
   };
   const nbtrace::ParityBundle b = nbtrace::run_parity(opt, progress, std::cerr);
+  // The page of the bundle, sealed with it (docs/report.md).
+  out << report_line(b.dir.string(), nbtrace::report::write_bundle_report(b.dir, opt.tool)) << "\n";
   out << "bundle: " << b.dir.string() << " (sealed; verdict " << nbtrace::verdict_name(b.result.verdict) << ")\n";
   return b.result.exit_code();
 }
