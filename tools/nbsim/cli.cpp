@@ -97,6 +97,10 @@ std::vector<Flag> flag_table() {
     else throw nbtrace::UsageError("-mode: expected 'spec' or 'c-parity', got '" + v + "'");
   });
   int1({"nthreads", "threads"}, "worker threads (default: all cores)", [](SimConfig& c, int v) { c.threads = v; });
+  int1({"c_threads"},
+       "reproduce nanoBragg.c run with OMP_NUM_THREADS=T, 1..64 (with C-PARITY-001: its rows split among T threads, "
+       "each carrying its own orientation), whatever -nthreads is",
+       [](SimConfig& c, int v) { c.reference_threads = v; });
   str1({"device"}, "cpu (default) or cuda: compute the pixels on the GPU", [](SimConfig& c, const std::string& v) {
     if (v == "cpu") c.device = nbsim::Device::cpu;
     else if (v == "cuda" || v == "gpu") c.device = nbsim::Device::cuda;

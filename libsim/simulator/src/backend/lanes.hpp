@@ -275,7 +275,9 @@ inline void render_row(const KernelParams& p, const StepCells<T>& cells, int s, 
   NullRecorder none;
   for (int f = fmin; f <= fmax; f += kLanes) {
     const int count = fmax - f + 1 < kLanes ? fmax - f + 1 : kLanes;
-    if (p.phi_carry && s == p.first_spixel && p.first_fpixel >= f && p.first_fpixel < f + count) {
+    const int t = reference_thread_of_row(s, p.spixels, p.reference_threads);
+    if (p.phi_carry && s == p.thread_first_spixel[t] && p.thread_first_fpixel[t] >= f &&
+        p.thread_first_fpixel[t] < f + count) {
       for (int i = f; i < f + count; ++i) {
         const PixelResult px = compute_pixel<T>(p, s, i, none);
         if (px.masked) continue;

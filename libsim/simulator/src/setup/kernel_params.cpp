@@ -1,6 +1,7 @@
 // KernelParams from the resolved units: the plain data compute_pixel reads,
 // pointing into the PreparedSimulation's storage, with the per-quirk
 // switches the kernel needs and the first pixel the reference renders.
+#include "nbtrace/base/error.hpp"
 #include "nbsim/statistics.hpp"
 #include "units.hpp"
 
@@ -82,19 +83,10 @@ void fill_kernel_params(const SimConfig& cfg, const Resolved& r, PreparedSimulat
   p.interp_stop_default_F = !cfg.quirks.interp_stop_nearest;  // C-PARITY-007
   p.phi_carry = cfg.quirks.phi_carry;                         // C-PARITY-001
 
-  // The first pixel the reference renders: the first unmasked one of the ROI.
   const RenderBox box = render_box(p);
-  p.first_spixel = g.roi_smin;
-  p.first_fpixel = g.roi_fmin;
   if (!d.mask.empty()) {
     out.mask = d.mask;
     p.mask = out.mask.data();
-    for (BoxWalk w(box, 0, 1); !w.done(); w.next())
-      if (is_unmasked(p.mask, w.index())) {
-        p.first_spixel = w.slow();
-        p.first_fpixel = w.fast();
-        break;
-      }
   }
   // The orientation a full phi sweep leaves, carried into later pixels.
   PhiCells cells = phi_cells(r.cell, r.frame.spindle, cr.phi0, r.phi);
@@ -104,15 +96,28 @@ void fill_kernel_params(const SimConfig& cfg, const Resolved& r, PreparedSimulat
   p.carry_c = cells.carry_c;
   p.phi_cells = out.phi_cells.data();
   p.steps = p.num_sources * p.mosaic_domains * p.phisteps * oversample * oversample;
-  if (p.phi_carry && p.dmin > 0.0) {
-    // The carry starts at the first pixel whose phi loop runs at all.
-    const long long first = static_cast<long long>(p.first_spixel) * p.fpixels + p.first_fpixel;
-    for (BoxWalk w(box, 0, 1); !w.done(); w.next())
-      if (w.index() >= first && pixel_reaches_phi_loop(p, w.slow(), w.fast())) {
-        p.first_spixel = w.slow();
-        p.first_fpixel = w.fast();
-        break;
-      }
+  // The first pixel each reference thread renders: the first of its rows'
+  // ROI pixels that is unmasked and (with a resolution cut) whose phi loop
+  // runs at all; the orientation is carried from there on.
+  p.reference_threads = cfg.reference_threads > 1 ? cfg.reference_threads : 1;
+  // nanoBragg.c's threads share one interpolation scratch array (sub_Fhkl is
+  // firstprivate as a pointer): its multi-threaded interpolating images
+  // differ run to run (measured), so there is nothing to reproduce.
+  if (p.reference_threads > 1 && p.interpolate)
+    throw nbtrace::UsageError("-c_threads " + std::to_string(p.reference_threads) +
+                              " with interpolation: nanoBragg.c's threads share its interpolation scratch array, so its "
+                              "own image differs run to run and cannot be reproduced; use -nointerpolate or -c_threads 1");
+  for (int t = 0; t < KernelParams::kMaxReferenceThreads; ++t) {
+    p.thread_first_spixel[t] = -1;
+    p.thread_first_fpixel[t] = -1;
+  }
+  for (BoxWalk w(box, 0, 1); !w.done(); w.next()) {
+    const int t = reference_thread_of_row(w.slow(), p.spixels, p.reference_threads);
+    if (p.thread_first_spixel[t] >= 0) continue;
+    if (!is_unmasked(p.mask, w.index())) continue;
+    if (p.phi_carry && p.dmin > 0.0 && !pixel_reaches_phi_loop(p, w.slow(), w.fast())) continue;
+    p.thread_first_spixel[t] = w.slow();
+    p.thread_first_fpixel[t] = w.fast();
   }
 }
 

@@ -138,15 +138,48 @@ struct KernelParams {
   bool interp_stop_default_F = false;
 
   /// Quirk C-PARITY-001: at a phi step with phi = 0 keep the orientation
-  /// left by the previous sub-path. The first pixel of the run starts
-  /// from the phi = 0 cell; every later one starts from carry_a/b/c, the
-  /// orientation a complete phi sweep leaves behind.
+  /// left by the previous sub-path. The first pixel a reference thread
+  /// renders starts from the phi = 0 cell; every later one starts from
+  /// carry_a/b/c, the orientation a complete phi sweep leaves behind.
   bool phi_carry = false;
-  int first_spixel = 0, first_fpixel = 0;
   Vec3 carry_a, carry_b, carry_c;
+  /// nanoBragg.c's OpenMP threads (-c_threads): it splits the rows among
+  /// them as libgomp's static schedule does (schedule(auto)), and each
+  /// thread carries its own orientation, so each thread's first pixel
+  /// starts afresh. 1: the single-thread order.
+  static constexpr int kMaxReferenceThreads = 64;
+  int reference_threads = 1;
+  /// The first pixel each reference thread renders (-1: it renders none).
+  int thread_first_spixel[kMaxReferenceThreads] = {0};
+  int thread_first_fpixel[kMaxReferenceThreads] = {0};
 
   int steps = 1;  ///< sources * domains * phisteps * oversample^2
 };
+
+/// The reference thread that renders row `spixel` of `spixels` when its
+/// rows are split among `threads` as libgomp's static schedule splits a
+/// loop: the first (spixels % threads) threads take one row more, each a
+/// contiguous block in order.
+NB_HD inline int reference_thread_of_row(int spixel, int spixels, int threads) {
+  if (threads <= 1) return 0;
+  const int q = spixels / threads, r = spixels % threads;
+  const int long_rows = r * (q + 1);  // rows of the threads that take q + 1
+  return spixel < long_rows ? spixel / (q + 1) : r + (spixel - long_rows) / q;
+}
+
+/// The first row of reference thread `t` (spixels when it has none).
+NB_HD inline int reference_thread_first_row(int t, int spixels, int threads) {
+  if (threads <= 1) return t == 0 ? 0 : spixels;
+  const int q = spixels / threads, r = spixels % threads;
+  return t < r ? t * (q + 1) : r * (q + 1) + (t - r) * q;
+}
+
+/// Whether (spixel, fpixel) is the first pixel its reference thread renders
+/// (where, under C-PARITY-001, the orientation is not carried).
+NB_HD inline bool is_thread_first_pixel(const KernelParams& p, int spixel, int fpixel) {
+  const int t = reference_thread_of_row(spixel, p.spixels, p.reference_threads);
+  return spixel == p.thread_first_spixel[t] && fpixel == p.thread_first_fpixel[t];
+}
 
 /// Receives nothing; the production instantiation.
 struct NullRecorder {
@@ -230,7 +263,7 @@ NB_HD PixelResult compute_pixel(const KernelParams& p, int spixel, int fpixel, R
   const bool skip_zero_F = !Rec::active && !p.interpolate && (!scales_running_sum || p.water_size != 0.0);
 
   // Orientation carried between sub-paths (C-PARITY-001) or reset (spec).
-  const bool first = spixel == p.first_spixel && fpixel == p.first_fpixel;
+  const bool first = is_thread_first_pixel(p, spixel, fpixel);
   V ap = vec_cast<T>((p.phi_carry && !first) ? p.carry_a : p.a0);
   V bp = vec_cast<T>((p.phi_carry && !first) ? p.carry_b : p.b0);
   V cp = vec_cast<T>((p.phi_carry && !first) ? p.carry_c : p.c0);
