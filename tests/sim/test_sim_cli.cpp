@@ -319,7 +319,7 @@ TEST_CASE("-stats_json writes the printed statistics at full precision, with the
   CHECK_FALSE(std::filesystem::exists(work / "img2.bin"));
 }
 
-TEST_CASE("C-PARITY-002: -twotheta_axis is also -twotheta in c-parity, wherever -mode stands") {
+TEST_CASE("C-PARITY-002: -twotheta_axis is also -twotheta in c-parity (or with -quirk C-PARITY-002), wherever -mode stands") {
   nbtest::TempDir work;
   // The geometry trace's angles_rad line shows the two-theta angle used.
   auto angles = [&](std::vector<std::string> extra) {
@@ -344,6 +344,10 @@ TEST_CASE("C-PARITY-002: -twotheta_axis is also -twotheta in c-parity, wherever 
   // The last -mode wins.
   CHECK(angles({"-mode", "spec", "-twotheta_axis", "10", "0", "0", "-mode", "c-parity"}) == parity);
   CHECK(angles({"-mode", "c-parity", "-twotheta_axis", "10", "0", "0", "-mode", "spec"}) == spec);
+  // One quirk switched over the mode's set, wherever the switch stands.
+  CHECK(angles({"-twotheta_axis", "10", "0", "0", "-quirk", "C-PARITY-002"}) == parity);
+  CHECK(angles({"-quirk", "c-parity-002", "-twotheta_axis", "10", "0", "0"}) == parity);
+  CHECK(angles({"-mode", "c-parity", "-no_quirk", "C-PARITY-002", "-twotheta_axis", "10", "0", "0"}) == spec);
 }
 
 TEST_CASE("-progress writes lines to a file; -noprogress none; the image is the same") {

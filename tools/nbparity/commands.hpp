@@ -13,6 +13,8 @@ std::function<int()> setup_matrix(CLI::App& app);
 std::function<int()> setup_demo(CLI::App& app);
 std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& argv);
 std::function<int()> setup_report(CLI::App& app);
+std::function<int()> setup_explain(CLI::App& app, const std::vector<std::string>& forwarded,
+                                   const std::vector<std::string>& argv);
 
 namespace nbtrace::report {
 struct ReportWritten;

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   auto demo = setup_demo(app);
   auto batch = setup_batch(app, recorded);
   auto report = setup_report(app);
+  auto explain = setup_explain(app, forwarded, recorded);
   std::vector<std::string> reversed(front.rbegin(), front.rend());
   try {
     app.parse(reversed);
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("demo")) return demo();
     if (app.got_subcommand("batch")) return batch();
     if (app.got_subcommand("report")) return report();
+    if (app.got_subcommand("explain")) return explain();
     return run();
   });
 }

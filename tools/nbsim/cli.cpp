@@ -96,6 +96,20 @@ std::vector<Flag> flag_table() {
     else if (v == "c-parity" || v == "c_parity" || v == "parity") c.set_mode(nbsim::Mode::c_parity);
     else throw nbtrace::UsageError("-mode: expected 'spec' or 'c-parity', got '" + v + "'");
   });
+  // -quirk / -no_quirk: one documented quirk on or off over -mode's set,
+  // applied in the first pass after -mode (see parse_command_line).
+  const std::string quirk_ids = nbsim::known_quirk_ids();
+  auto quirk_switch = [&f, quirk_ids](std::string name, bool on, std::string help) {
+    f.push_back({{name}, 1, 1, std::move(help), [name, on, quirk_ids](SimConfig& c, const Tokens& t, ParsedCommandLine&) {
+                   const nbsim::QuirkInfo* quirk = nbsim::find_quirk_any_case(t[0]);
+                   if (!quirk)
+                     throw nbtrace::UsageError("-" + name + ": unknown quirk id '" + t[0] + "' (known: " + quirk_ids + ")");
+                   c.switch_quirk(*quirk, on);
+                 }});
+  };
+  quirk_switch("quirk", true,
+               "turn one documented quirk on over -mode's set (repeatable; " + quirk_ids + ", any case; docs/c-parity.md)");
+  quirk_switch("no_quirk", false, "turn one documented quirk off over -mode's set (repeatable; as -quirk)");
   int1({"nthreads", "threads"}, "worker threads (default: all cores)", [](SimConfig& c, int v) { c.threads = v; });
   int1({"c_threads"},
        "reproduce nanoBragg.c run with OMP_NUM_THREADS=T, 1..64 (with C-PARITY-001: its rows split among T threads, "
@@ -332,7 +346,7 @@ std::vector<Flag> flag_table() {
 
 std::string usage_text() {
   std::ostringstream s;
-  s << "usage: nbsim [-mode spec|c-parity] (-mat A.mat | -cell a b c al be ga) (-hkl F.hkl | -default_F F) [options]\n"
+  s << "usage: nbsim [-mode spec|c-parity] [-quirk ID|-no_quirk ID ...] (-mat A.mat | -cell a b c al be ga) (-hkl F.hkl | -default_F F) [options]\n"
        "A nanoBragg-compatible diffraction simulator. Flags take one dash; values follow them.\n";
   for (const Flag& f : flag_table()) {
     std::string names;
@@ -389,6 +403,11 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
     if (opt.string_key == "img") img = opt.value[0];
     if (opt.string_key == "mask") mask = opt.value[0];
   }
+  // -quirk/-no_quirk edit the mode's set, in command-line order, wherever
+  // -mode stands.
+  for (const auto& opt : parsed.options)
+    if (!opt.value.empty() && (opt.string_key == "quirk" || opt.string_key == "no_quirk"))
+      table[by_name.at(opt.string_key)].apply(result.config, opt.value, result);
   if (!mask.empty()) nbsim::apply_smv_header(result.config, nbsim::read_smv(mask), true);
   if (!img.empty()) nbsim::apply_smv_header(result.config, nbsim::read_smv(img), false);
   for (const auto& opt : parsed.options) {
@@ -409,7 +428,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args) {
     if (opt.string_key == "help" || opt.string_key == "h") result.help = true;
     if (opt.string_key == "version") result.version = true;
     if (opt.string_key == "list_devices") result.list_devices = true;
-    if (opt.string_key == "mode") continue;
+    if (opt.string_key == "mode" || opt.string_key == "quirk" || opt.string_key == "no_quirk") continue;
     f.apply(result.config, opt.value, result);
   }
   return result;

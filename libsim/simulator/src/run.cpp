@@ -68,11 +68,13 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
                                err, meter_options);
   if (counted) meter.start(static_cast<std::uint64_t>(render_box(sim.params).rows()));
   CudaRunInfo cuda;
-  // Spec mode may take its lattice sines from a vector routine; c-parity
-  // keeps glibc's scalar sin (nanoBragg.c's bits).
+  // The specification (no quirk) may take its lattice sines from a vector
+  // routine; a run with any quirk on reproduces nanoBragg.c and keeps
+  // glibc's scalar sin (its bits), so -mode spec -quirk ID equals c-parity
+  // bit for bit where the other quirks do not matter.
   CpuNumerics numerics;
   numerics.dtype = config.dtype;
-  numerics.vector_math = config.mode == Mode::spec;
+  numerics.vector_math = config.quirks == Quirks::none();
   const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda, config.cuda_device)
                                                                  : run_simulation(sim, config.threads, &meter, numerics);
   meter.finish();
@@ -124,6 +126,7 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
     RunSummary summary;
     summary.version = std::string(version());
     summary.mode = config.mode == Mode::c_parity ? "c-parity" : "spec";
+    summary.quirks = quirk_ids(config.quirks);
     summary.device = config.device == Device::cuda ? "cuda" : "cpu";
     summary.dtype = config.dtype == DType::float32 ? "float32" : "float64";
     summary.fpixels = result.fpixels;

@@ -29,6 +29,7 @@ void to_json(json& j, const RunSummary& s) {
   j["tool"] = "nbsim";
   j["version"] = s.version;
   j["mode"] = s.mode;
+  j["quirks"] = s.quirks;
   j["device"] = s.device;
   j["dtype"] = s.dtype;
   j["fpixels"] = s.fpixels;
@@ -43,6 +44,8 @@ void to_json(json& j, const RunSummary& s) {
 void from_json(const json& j, RunSummary& s) {
   j.at("version").get_to(s.version);
   j.at("mode").get_to(s.mode);
+  // Summaries written before -quirk existed have no list.
+  s.quirks = j.value("quirks", std::vector<std::string>{});
   j.at("device").get_to(s.device);
   j.at("dtype").get_to(s.dtype);
   j.at("fpixels").get_to(s.fpixels);

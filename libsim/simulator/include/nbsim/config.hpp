@@ -169,6 +169,9 @@ struct SimConfig {
     mode = m;
     quirks = quirks_for(m);
   }
+  /// One quirk on or off over the mode's set (-quirk ID / -no_quirk ID);
+  /// `mode` keeps the name the user chose.
+  void switch_quirk(const QuirkInfo& quirk, bool on) { quirks.*quirk.member = on; }
 };
 
 }  // namespace nbsim

@@ -6,7 +6,9 @@
 // else in the simulator knows about modes. -mode spec is Quirks::none(),
 // -mode c-parity Quirks::all().
 #include <array>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace nbsim {
 
@@ -77,6 +79,36 @@ constexpr const QuirkInfo* find_quirk(std::string_view id) {
   for (const QuirkInfo& info : kQuirkTable)
     if (info.id == id) return &info;
   return nullptr;
+}
+
+/// As find_quirk, ignoring the case of letters ("c-parity-001" too): the
+/// spelling the command lines (-quirk, nbparity explain) accept.
+constexpr const QuirkInfo* find_quirk_any_case(std::string_view id) {
+  auto upper = [](char ch) { return ch >= 'a' && ch <= 'z' ? static_cast<char>(ch - 'a' + 'A') : ch; };
+  for (const QuirkInfo& info : kQuirkTable) {
+    if (info.id.size() != id.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < id.size() && same; ++i) same = upper(id[i]) == info.id[i];
+    if (same) return &info;
+  }
+  return nullptr;
+}
+
+/// Every id of the table, comma-separated: what an error about an unknown
+/// id lists.
+inline std::string known_quirk_ids() {
+  std::string out;
+  for (const QuirkInfo& info : kQuirkTable) out += (out.empty() ? "" : ", ") + std::string(info.id);
+  return out;
+}
+
+/// The ids of the quirks `q` turns on, in table order (what -stats_json
+/// reports as the run's resolved set).
+inline std::vector<std::string> quirk_ids(const Quirks& q) {
+  std::vector<std::string> out;
+  for (const QuirkInfo& info : kQuirkTable)
+    if (q.*info.member) out.emplace_back(info.id);
+  return out;
 }
 
 /// The quirk set a mode stands for: spec none, c-parity all.

@@ -5,6 +5,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace nbsim {
 
@@ -20,6 +21,9 @@ struct StatisticsRecord {
 struct RunSummary {
   std::string version;  ///< nbsim's
   std::string mode;     ///< spec or c-parity
+  /// The quirk ids the run followed (the mode's set with -quirk/-no_quirk
+  /// applied), in table order (nbsim/quirks.hpp).
+  std::vector<std::string> quirks;
   std::string device;   ///< cpu or cuda
   std::string dtype;    ///< float64 or float32
   int fpixels = 0, spixels = 0;
