@@ -3,6 +3,8 @@
 // synthetic port (nbsim with two quirks switched on) is found exactly.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "nbtrace/explain/explain.hpp"
@@ -104,6 +106,13 @@ TEST_CASE("demo_scaling: no quirk set explains the port's gap; the first diverge
   // The bundle is sealed and verifies.
   CHECK(fs::exists(work / "bundle" / "sha256.txt"));
   CHECK(nbtest::read_file(work / "bundle" / "sha256.txt").find("explain.md") != std::string::npos);
+  // Its page: sealed with it, self-contained, the first divergence marked.
+  const std::string page = nbtest::read_file(work / "bundle" / "report.html");
+  CHECK(nbtest::read_file(work / "bundle" / "sha256.txt").find("  report.html\n") != std::string::npos);
+  CHECK(page.find("Content-Security-Policy") != std::string::npos);
+  CHECK(page.find("<tr class=\"first\" id=\"first-divergence-0\"><td><code>pix0_vector_meters</code>") !=
+        std::string::npos);
+  CHECK(page.find("<svg width=") != std::string::npos);  // the bar chart of shares
   const auto verify = nbtest::run_tool("nbbundle", {"verify", "bundle"}, work.path());
   INFO(verify.out << verify.err);
   CHECK(verify.exit_code == 0);
@@ -156,4 +165,37 @@ TEST_CASE("bad input: exit 5 for a missing trace, 1 for a usage slip, 2 when nbs
   auto failed = run({"--port-trace", "ref.log", "--c-trace", "ref.log"}, broken);
   CHECK(failed.exit_code == 2);
   CHECK(failed.err.find("nbsim exited 1") != std::string::npos);
+}
+
+TEST_CASE("C's image from nanoBragg.c at 3 threads: the thread count is found and C-PARITY-001 explains it all") {
+  nbtest::TempDir work;
+  const fs::path data = nbtest::source_dir() / "tests/golden/c_threads/phi_osc_256";
+  std::vector<std::string> args;
+  {
+    std::istringstream in(nbtest::read_file(data / "args.txt"));
+    for (std::string w; in >> w;) args.push_back(w);
+  }
+  // The port: nbsim spec (no quirk). C: nanoBragg.c run with OMP_NUM_THREADS=3.
+  std::vector<std::string> port_run{"-mode", "spec"};
+  port_run.insert(port_run.end(), args.begin(), args.end());
+  port_run.insert(port_run.end(), {"-floatfile", "port.bin", "-quiet"});
+  REQUIRE(nbtest::run_tool("nbsim", port_run, work.path()).exit_code == 0);
+  const auto explain = [&](const fs::path& c_image, const std::string& json) {
+    return nbtest::run_tool("nbparity",
+                            explain_args({"--port-image", "port.bin", "--c-image", c_image.string(), "--json", json}, args),
+                            work.path());
+  };
+  auto r = explain(data / "c_T3.bin", "t3.json");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  nlohmann::json j = read_json(work / "t3.json");
+  CHECK(j["c_threads"] == 3);
+  CHECK(j["c_set"] == nlohmann::json::array({"C-PARITY-001"}));
+  CHECK(j["explanations"][0]["quirks"] == nlohmann::json::array({"C-PARITY-001"}));
+  CHECK(j["explanations"][0]["share"].get<double>() == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(r.out.find("with -c_threads 3") != std::string::npos);
+  // nanoBragg.c at 2 threads: 2.
+  r = explain(data / "c_T2.bin", "t2.json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_json(work / "t2.json")["c_threads"] == 2);
 }

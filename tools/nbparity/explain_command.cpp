@@ -13,7 +13,7 @@ int explain_command(const nbtrace::explain::ExplainOptions& o) {
   try {
     const nbtrace::explain::ExplainResult r = nbtrace::explain::run_explain(o);
     std::cout << nbtrace::explain::explain_summary(r);
-    if (!o.bundle_dir.empty()) std::cout << "bundle: " << o.bundle_dir << " (sealed; explain.json, explain.md)\n";
+    if (!o.bundle_dir.empty()) std::cout << "bundle: " << o.bundle_dir << " (sealed; explain.json, explain.md, report.html)\n";
     return r.exit_code();
   } catch (const nbtrace::explain::ProgramRunFailed& e) {
     std::cerr << "nbparity: error: " << nbtrace::printable(e.what()) << "\n";

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -189,6 +191,9 @@ class Search {
     }
     result_.port_set = greedy(active, true);
     result_.c_set = greedy(active, false);
+    // Before the shares: C's image may be nanoBragg.c's at another thread
+    // count, and then the C set models it at that count.
+    if (c_.image) thread_count();
 
     std::vector<std::pair<QuirkSet, QuirkSet>> pairs{{result_.port_set, result_.c_set}};
     for (const auto& id : active) {
@@ -226,19 +231,59 @@ class Search {
   std::map<QuirkSet, std::size_t> index_;
   std::vector<Outputs> outputs_;
   int serial_ = 0;
+  /// The C set's image at the thread count that reproduces C's (above 1).
+  std::optional<image::Image> threaded_c_image_;
+
+  /// Which OpenMP thread count of nanoBragg.c made C's image: the C set's
+  /// run first (one thread), then -c_threads 2..64, until one equals it bit
+  /// for bit. Only the phi carry-over (C-PARITY-001) is per thread.
+  void thread_count() {
+    const QuirkSet& set = result_.c_set;
+    const auto same_bits = [&](const Outputs& o) {
+      return o.image && o.image->data.size() == c_.image->data.size() &&
+             std::memcmp(o.image->data.data(), c_.image->data.data(), c_.image->data.size() * sizeof(float)) == 0;
+    };
+    if (same_bits(outputs_[index_.at(set)])) {
+      result_.c_threads = 1;
+      return;
+    }
+    if (std::find(set.begin(), set.end(), "C-PARITY-001") == set.end()) {
+      result_.c_threads_note = "C's image differs from the C set's run, and without C-PARITY-001 in the set the thread "
+                               "count changes nothing: not searched";
+      return;
+    }
+    for (int t = 2; t <= 64; ++t) {
+      Outputs out;
+      try {
+        out = simulate(set, t);
+      } catch (const ProgramRunFailed& e) {
+        result_.c_threads_note = std::string("not searched: ") + e.what();
+        return;
+      }
+      if (same_bits(out)) {
+        result_.c_threads = t;
+        threaded_c_image_ = std::move(out.image);
+        return;
+      }
+    }
+    result_.c_threads_note = "no thread count from 1 to 64 reproduces C's image bit for bit under the C set";
+  }
 
   /// nbsim -mode spec -quirk ID ... ARGS, one run per traced pixel (each
-  /// trace is one pixel, as the sides' are); the first run's image.
-  Outputs simulate(const QuirkSet& set) {
+  /// trace is one pixel, as the sides' are); the first run's image. With
+  /// c_threads > 0: the image alone, with -c_threads.
+  Outputs simulate(const QuirkSet& set, int c_threads = 0) {
     Outputs out;
-    const std::size_t runs = std::max<std::size_t>(1, traces() ? pixels_.size() : 0);
+    const bool trace_runs = traces() && c_threads == 0;
+    const std::size_t runs = std::max<std::size_t>(1, trace_runs ? pixels_.size() : 0);
     for (std::size_t p = 0; p < runs; ++p) {
       const std::string stem = fmt::format("run{}", serial_++);
       std::vector<std::string> argv{nbsim_, "-mode", "spec"};
       for (const auto& id : set) argv.insert(argv.end(), {"-quirk", id});
+      if (c_threads > 0) argv.insert(argv.end(), {"-c_threads", std::to_string(c_threads)});
       const std::vector<std::string> a = with_floatfile(args_, stem + ".bin");
       argv.insert(argv.end(), a.begin(), a.end());
-      if (traces())
+      if (trace_runs)
         argv.insert(argv.end(), {"-trace_pixel", std::to_string(pixels_[p].slow), std::to_string(pixels_[p].fast),
                                  "-trace_file", stem + ".trace"});
       argv.insert(argv.end(), {"-stats_json", stem + ".json", "-quiet", "-noprogress"});
@@ -254,7 +299,7 @@ class Search {
         throw ProgramRunFailed(fmt::format("nbsim exited {} for quirk set [{}]: {}", r.exit_code, fmt::join(set, ", "),
                                       printable(why)));
       }
-      if (traces()) {
+      if (trace_runs) {
         out.trace_texts.push_back(read_text_file(work_.path() / (stem + ".trace")));
         out.traces.push_back(parse_trace(out.trace_texts.back(), stem + ".trace"));
       }
@@ -343,7 +388,8 @@ class Search {
     }
     if (images()) {
       const auto& mp = outputs_[index_.at(p)].image->data;
-      const auto& mc = outputs_[index_.at(c)].image->data;
+      const bool threaded = threaded_c_image_ && c == result_.c_set;
+      const auto& mc = threaded ? threaded_c_image_->data : outputs_[index_.at(c)].image->data;
       e.share_image = gap_share(as_doubles(port_.image->data), as_doubles(c_.image->data), as_doubles(mp), as_doubles(mc));
     }
     e.share = std::min(e.share_i_before_scaling.value_or(1.0), e.share_image.value_or(1.0));
@@ -430,6 +476,7 @@ void write_outputs(const ExplainOptions& o, const ExplainResult& r) {
   AtomicFileSet in_bundle;
   in_bundle.add(bundle / "explain.json", json_text);
   in_bundle.add(bundle / "explain.md", md);
+  in_bundle.add(bundle / "report.html", explain_html(r));
   in_bundle.commit();
   bundle::append_command(bundle, record);
   bundle::seal_bundle(bundle::SealOptions{bundle.string(), o.tool, 0});

@@ -2,10 +2,13 @@
 // explain.md and as the lines the tool prints.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "nbtrace/base/numbers.hpp"
 #include "nbtrace/explain/explain.hpp"
+#include "nbtrace/report/html.hpp"
 
 namespace nbtrace::explain {
 
@@ -120,6 +123,8 @@ void to_json(json& j, const ExplainResult& v) {
            {"runs", v.runs}};
   put_optional(j, "port_vs_c_image", v.port_vs_c_image);
   put_optional(j, "first_divergence", v.first_divergence);
+  put_optional(j, "c_threads", v.c_threads);
+  if (!v.c_threads_note.empty()) j["c_threads_note"] = v.c_threads_note;
 }
 void from_json(const json& j, ExplainResult& v) {
   j.at("verdict").get_to(v.verdict);
@@ -132,6 +137,8 @@ void from_json(const json& j, ExplainResult& v) {
   j.at("runs").get_to(v.runs);
   get_optional(j, "port_vs_c_image", v.port_vs_c_image);
   get_optional(j, "first_divergence", v.first_divergence);
+  get_optional(j, "c_threads", v.c_threads);
+  v.c_threads_note = j.value("c_threads_note", std::string());
 }
 
 std::string explain_summary(const ExplainResult& r) {
@@ -147,6 +154,11 @@ std::string explain_summary(const ExplainResult& r) {
                      r.explanations.empty() ? "-" : pct(r.explanations.front().share), pct(r.threshold));
   }
   s += fmt::format("nbsim reproduces the port with {}, nanoBragg.c with {}\n", ids(r.port_set), ids(r.c_set));
+  if (r.c_threads)
+    s += fmt::format("C's image is nanoBragg.c's with {} OpenMP thread{}: nbsim reproduces it bit for bit{}\n", *r.c_threads,
+                     *r.c_threads == 1 ? "" : "s", *r.c_threads == 1 ? "" : fmt::format(" with -c_threads {}", *r.c_threads));
+  else if (!r.c_threads_note.empty())
+    s += "thread count: " + r.c_threads_note + "\n";
   if (r.first_divergence)
     s += fmt::format("first divergence (port vs C): {} {} at pixel ({}, {}), max |rel delta| {}\n", r.first_divergence->field,
                      r.first_divergence->status, r.first_divergence->slow, r.first_divergence->fast,
@@ -187,6 +199,76 @@ std::string explain_markdown(const ExplainResult& r) {
                       r.first_divergence->field, r.first_divergence->status, r.first_divergence->slow,
                       r.first_divergence->fast, format_double(r.first_divergence->max_abs_rel));
   return md;
+}
+
+}  // namespace nbtrace::explain
+
+namespace nbtrace::explain {
+
+std::string explain_html(const ExplainResult& r) {
+  namespace html = report::html;
+  const std::string verdict_status = r.verdict == "unexplained" ? "DIVERGENT" : "PASS";
+  std::string body = fmt::format(
+      "<header><h1>nbparity explain</h1><div>Verdict: <span class=\"verdict {}\" id=\"verdict\">{}</span> · "
+      "nbparity report, self-contained (no external resources)</div></header>\n<div class=\"flow\" "
+      "style=\"padding-top:72px\">\n",
+      html::status_class(verdict_status), html::escape(r.verdict));
+  body += "<p>" + html::escape(explain_summary(r)) + "</p>\n";
+  // The shares as bars: one per explanation, best first, the threshold as a line.
+  if (!r.explanations.empty()) {
+    constexpr int kBarWidth = 480, kRow = 22, kLabel = 260;
+    const int height = static_cast<int>(r.explanations.size()) * kRow + 24;
+    body += fmt::format("<h2>Share of the port-vs-C gap each explanation makes</h2>\n<svg width=\"{}\" height=\"{}\" "
+                        "role=\"img\" aria-label=\"shares\">",
+                        kLabel + kBarWidth + 80, height);
+    int y = 4;
+    for (const Explanation& e : r.explanations) {
+      const double share = std::isfinite(e.share) ? std::clamp(e.share, 0.0, 1.0) : 0.0;
+      body += fmt::format("<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text>", y + 14, html::escape(ids(e.quirks)));
+      body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"16\" fill=\"{}\"/>", kLabel, y,
+                          share * kBarWidth, e.share >= r.threshold ? "#2e9e44" : "#c0504d");
+      body += fmt::format("<text x=\"{:.1f}\" y=\"{}\" font-size=\"12\">{}</text>", kLabel + share * kBarWidth + 4,
+                          y + 13, html::escape(pct(e.share)));
+      y += kRow;
+    }
+    const double tx = kLabel + r.threshold * kBarWidth;
+    body += fmt::format("<line x1=\"{:.1f}\" y1=\"0\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#000\" stroke-dasharray=\"4 3\"/>"
+                        "<text x=\"{:.1f}\" y=\"{}\" font-size=\"11\">threshold {}</text></svg>\n",
+                        tx, tx, y, tx + 3, y + 14, html::escape(pct(r.threshold)));
+    body += "<table><tr><th>quirks</th><th>share</th><th>share I_before_scaling</th><th>share image</th><th>port "
+            "modelled by</th><th>C modelled by</th></tr>\n";
+    for (const Explanation& e : r.explanations)
+      body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          html::escape(ids(e.quirks)), pct(e.share), pct(e.share_i_before_scaling), pct(e.share_image),
+                          html::escape(ids(e.port_quirks)), html::escape(ids(e.c_quirks)));
+    body += "</table>\n";
+  }
+  if (!r.pixels.empty()) {
+    body += "<h2>Traced pixels</h2>\n<table><tr><th>pixel (slow, fast)</th><th>port I_before_scaling</th><th>C "
+            "I_before_scaling</th></tr>\n";
+    for (const PixelGap& p : r.pixels)
+      body += fmt::format("<tr><td>({}, {})</td><td>{}</td><td>{}</td></tr>\n", p.slow, p.fast, num(p.port), num(p.c));
+    body += "</table>\n";
+  }
+  if (r.first_divergence)
+    body += fmt::format("<h2>First divergence (port vs C)</h2>\n<table><tr class=\"first\" id=\"first-divergence-0\">"
+                        "<td><code>{}</code></td><td>{}</td><td>pixel ({}, {})</td><td>max |rel Δ| {}</td></tr></table>\n",
+                        html::escape(r.first_divergence->field), html::escape(r.first_divergence->status),
+                        r.first_divergence->slow, r.first_divergence->fast,
+                        html::escape(format_double(r.first_divergence->max_abs_rel)));
+  body += "<h2>Runs</h2>\n<table><tr><th>quirks over spec</th><th>distance to port</th><th>distance to C</th><th>trace "
+          "fields agreeing (port / C)</th><th>image correlation (port / C)</th></tr>\n";
+  for (const SetRun& run : r.runs) {
+    const auto fields = [](const std::optional<TraceMatch>& t) {
+      return t ? fmt::format("{}/{}", t->agree, t->compared) : std::string("-");
+    };
+    const auto corr = [](const std::optional<ImageMatch>& m) { return m ? num(m->correlation) : std::string("-"); };
+    body += fmt::format("<tr><td>{}</td><td>{:.6g}</td><td>{:.6g}</td><td>{} / {}</td><td>{} / {}</td></tr>\n",
+                        html::escape(ids(run.quirks)), run.mismatch_port, run.mismatch_c, fields(run.vs_port_trace),
+                        fields(run.vs_c_trace), corr(run.vs_port_image), corr(run.vs_c_image));
+  }
+  body += "</table>\n</div>\n";
+  return html::page("nbparity explain", body);
 }
 
 }  // namespace nbtrace::explain

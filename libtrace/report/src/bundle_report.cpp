@@ -7,7 +7,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "html.hpp"
+#include "nbtrace/report/html.hpp"
 #include "nbtrace/base/error.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/bundle/bundle.hpp"

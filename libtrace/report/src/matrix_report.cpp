@@ -2,7 +2,7 @@
 // wrote under the output folder, with its difference image when it has one.
 #include <fmt/format.h>
 
-#include "html.hpp"
+#include "nbtrace/report/html.hpp"
 #include "nbtrace/base/files.hpp"
 #include "nbtrace/parity/matrix.hpp"
 #include "nbtrace/report/report.hpp"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "html.hpp"
+#include "nbtrace/report/html.hpp"
 #include "nbtrace/parity/engine.hpp"
 
 namespace nbtrace::report::panels {

@@ -93,6 +93,12 @@ struct ExplainResult {
   std::vector<SetRun> runs;               ///< every set run, in the order run
   std::vector<std::string> inert;         ///< quirks whose run equals spec's in everything compared
   std::optional<FirstDivergence> first_divergence;
+  /// With C's image: the OpenMP thread count of nanoBragg.c that nbsim
+  /// reproduces C's image with, bit for bit, under the C set (1: the single
+  /// thread order; 2..64 through -c_threads). Unset: none does, or it was
+  /// not checked; c_threads_note says which and why.
+  std::optional<int> c_threads;
+  std::string c_threads_note;
   /// 0 explained or no gap, 3 unexplained (nbtrace/base/error.hpp).
   int exit_code() const;
 };
@@ -114,6 +120,10 @@ void from_json(const nlohmann::json& j, ExplainResult& v);
 
 /// explain.md: the verdict, the ranked explanations, the runs.
 std::string explain_markdown(const ExplainResult& r);
+/// report.html of an explain bundle: the verdict, the ranked explanations
+/// as a bar chart (SVG) and a table, the traced pixels, the thread count,
+/// the first divergence and every run; self-contained (docs/report.md).
+std::string explain_html(const ExplainResult& r);
 /// The lines nbparity explain prints.
 std::string explain_summary(const ExplainResult& r);
 

@@ -1,5 +1,6 @@
 #pragma once
-// Small pieces of HTML writing shared by the report pages (private).
+// Small pieces of HTML writing shared by the report pages (report.html of
+// bundles and matrices, and explain's page).
 #include <optional>
 #include <string>
 #include <string_view>
