@@ -112,6 +112,18 @@ TEST_CASE("supervisor_scaling (ROI across thread boundaries): -c_threads 2, 3, 4
   }
 }
 
+TEST_CASE("an interpolating run whose ROI lies in one thread's rows: -c_threads 2, 3, 4 equal nanoBragg.c") {
+  nbtest::TempDir work;
+  for (const char* f : {"demo.mat", "demo.hkl"})
+    fs::copy_file(nbtest::source_dir() / "examples/demo_scaling" / f, work / f);
+  const std::vector<std::string> args = args_of(data() / "interpolating_roi/args.txt");
+  for (int t : {2, 3, 4}) {
+    CAPTURE(t);
+    const std::vector<float> c = floats(nbtest::read_file(data() / ("interpolating_roi/c_T" + std::to_string(t) + ".bin")));
+    CHECK(bits_differing(nbsim_image(args, t, 2, work.path()), c) == 0);
+  }
+}
+
 TEST_CASE("-c_threads refusals: out of range, without the phi carry-over, with interpolation") {
   nbtest::TempDir work;
   const std::vector<std::string> small{"-cell", "100", "100", "100", "90", "90", "90", "-lambda", "6.2", "-N", "5",

@@ -100,13 +100,6 @@ void fill_kernel_params(const SimConfig& cfg, const Resolved& r, PreparedSimulat
   // ROI pixels that is unmasked and (with a resolution cut) whose phi loop
   // runs at all; the orientation is carried from there on.
   p.reference_threads = cfg.reference_threads > 1 ? cfg.reference_threads : 1;
-  // nanoBragg.c's threads share one interpolation scratch array (sub_Fhkl is
-  // firstprivate as a pointer): its multi-threaded interpolating images
-  // differ run to run (measured), so there is nothing to reproduce.
-  if (p.reference_threads > 1 && p.interpolate)
-    throw nbtrace::UsageError("-c_threads " + std::to_string(p.reference_threads) +
-                              " with interpolation: nanoBragg.c's threads share its interpolation scratch array, so its "
-                              "own image differs run to run and cannot be reproduced; use -nointerpolate or -c_threads 1");
   for (int t = 0; t < KernelParams::kMaxReferenceThreads; ++t) {
     p.thread_first_spixel[t] = -1;
     p.thread_first_fpixel[t] = -1;
@@ -119,6 +112,20 @@ void fill_kernel_params(const SimConfig& cfg, const Resolved& r, PreparedSimulat
     p.thread_first_spixel[t] = w.slow();
     p.thread_first_fpixel[t] = w.fast();
   }
+  // nanoBragg.c's threads share one interpolation scratch array (sub_Fhkl is
+  // firstprivate as a pointer) and one interpolation switch: where two of
+  // them interpolate at once its image differs run to run (measured), so
+  // there is nothing to reproduce. One rendering thread (an ROI inside one
+  // thread's rows) is deterministic, and reproduced.
+  int rendering_threads = 0;
+  for (int t = 0; t < p.reference_threads; ++t) rendering_threads += p.thread_first_spixel[t] >= 0 ? 1 : 0;
+  if (p.interpolate && rendering_threads > 1)
+    throw nbtrace::UsageError(
+        "-c_threads " + std::to_string(p.reference_threads) + " with interpolation: " +
+        std::to_string(rendering_threads) +
+        " of nanoBragg.c's threads would render pixels and they share its interpolation scratch array, so its own "
+        "image differs run to run and cannot be reproduced; use -nointerpolate, -c_threads 1, or an -roi inside one "
+        "thread's rows");
 }
 
 }  // namespace nbsim::setup
