@@ -172,3 +172,24 @@ TEST_CASE("batch refuses to run as one of several srun tasks without an MPI envi
   CHECK(r.err.find("srun --mpi=pmix") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "out"));
 }
+
+TEST_CASE("batch: a parity job's bundle holds its report.html, sealed with it") {
+  nbtest::TempDir dir;
+  // The reference: nbsim's c-parity mode behind a script; the job's test side runs spec mode.
+  const fs::path ref = dir / "cparity.sh";
+  nbtest::write_file(ref, "#!/bin/sh\nexec '" + (nbtest::bin_dir() / "nbsim").string() + "' -mode c-parity \"$@\"\n");
+  fs::permissions(ref, fs::perms::owner_all);
+  nbtest::write_file(dir / "jobs.jsonl",
+                     R"({"id": "phi", "args": ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100", "-N", "5", "-lambda", "6.2", "-distance", "100", "-detpixels", "32", "-pixel", "0.4", "-phi", "0", "-osc", "10", "-phisteps", "3"], "parity": {"ref_bin": ")" +
+                         ref.string() + R"(", "pixels": [[16, 16]], "mode": "spec"}})" + "\n");
+  const auto r = nbtest::run_tool("nbparity", {"batch", (dir / "jobs.jsonl").string(), "--out", (dir / "out").string()});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);  // spec diverges from c-parity by the phi carry-over
+  const fs::path bundle = dir / "out/phi";
+  REQUIRE(fs::exists(bundle / "report.html"));
+  CHECK(nbtest::read_file(bundle / "sha256.txt").find("  report.html\n") != std::string::npos);
+  CHECK(nbtest::run_tool("nbbundle", {"verify", "--strict", bundle.string()}).exit_code == 0);
+  const std::string page = nbtest::read_file(bundle / "report.html");
+  CHECK(page.find("id=\"verdict\">DIVERGENT<") != std::string::npos);
+  CHECK(page.find("data-panel=\"diff\"") != std::string::npos);
+}

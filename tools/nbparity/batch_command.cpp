@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "nbtrace/report/report.hpp"
 #include "nbtrace/base/cli_flags.hpp"
 #include "nbtrace/parity/batch.hpp"
 
@@ -46,6 +47,8 @@ std::function<int()> setup_batch(CLI::App& app, const std::vector<std::string>& 
                               "no progress meter and no per-job lines on stderr (the summary and errors as usual)");
   return [o, argv] {
     o->batch.tool = "nbparity";
+    // Each parity job's bundle gets its report.html, sealed with it (docs/report.md).
+    o->batch.parity_before_seal = [](const std::filesystem::path& dir) { nbtrace::report::write_report_file(dir); };
     o->batch.argv = argv;
     o->batch.progress = nbtrace::progress_settings(o->progress.request(), isatty(STDERR_FILENO) != 0);
     o->batch.quiet = o->progress.quiet;

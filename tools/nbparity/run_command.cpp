@@ -54,9 +54,11 @@ int run_command(RunCommandOptions& o) {
                        p.num_divergent, p.first_divergence ? ", first " + *p.first_divergence : "",
                        p.trace_verdict == nbtrace::DiffVerdict::not_compared ? " (NOT COMPARED)" : "");
   };
+  // The page of the bundle, written before the seal so that it is sealed with it (docs/report.md).
+  nbtrace::report::ReportWritten page;
+  opt.before_seal = [&page](const std::filesystem::path& dir) { page = nbtrace::report::write_report_file(dir); };
   const nbtrace::ParityBundle b = nbtrace::run_parity(opt, progress, std::cerr);
-  // The page of the bundle, sealed with it (docs/report.md).
-  out << report_line(b.dir.string(), nbtrace::report::write_bundle_report(b.dir, opt.tool)) << "\n";
+  out << report_line(b.dir.string(), page) << "\n";
   out << "bundle: " << b.dir.string() << " (sealed; verdict " << nbtrace::verdict_name(b.result.verdict) << ")\n";
   return b.result.exit_code();
 }

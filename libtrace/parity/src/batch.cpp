@@ -157,6 +157,7 @@ int run_batch(const BatchOptions& opt, std::ostream& out, std::ostream& err) {
     if (c.device == "cuda") c.gpus = batch_detail::list_gpus(c.test_bin);
     c.git = bundle::git_state(fs::current_path());
     c.tool = opt.tool;
+    c.parity_before_seal = opt.parity_before_seal;
     entries.resize(jobs.size());
     todo.assign(jobs.size(), true);
     if (root) {

@@ -18,6 +18,7 @@ struct JobContext {
   std::string test_bin;             ///< absolute or a PATH name
   bool test_is_nbsim = false;       ///< test_bin is the nbsim beside this tool
   std::string ref_bin;              ///< --ref-bin: absolute, or a bare name looked up on PATH; empty: none
+  std::function<void(const std::filesystem::path& bundle)> parity_before_seal;  ///< BatchOptions'
   std::string device;               ///< cpu or cuda
   unsigned threads_per_job = 1;     ///< nbsim -nthreads on the CPU
   std::vector<std::string> gpus;    ///< with device cuda: the GPUs this rank's simulator sees, by index

@@ -144,6 +144,7 @@ JobOutcome run_parity_job(const BatchJob& job, const fs::path& dir, const JobCon
   o.auto_pixels = par.auto_pixels;
   o.thresholds = par.thresholds;
   o.bundle_dir = dir.string();
+  o.before_seal = c.parity_before_seal;
   o.args = absolutize_inputs(job.args, c.jobs_base);
   o.test_extra_args = where.args;
   // The command that redoes this job on its own.

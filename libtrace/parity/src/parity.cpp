@@ -197,6 +197,7 @@ ParityBundle run_parity(const ParityRunOptions& opt, const ParityObserver& obser
   record.exit_code = out.result.exit_code();
   record.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bundle::append_command(bundle, record);
+  if (opt.before_seal) opt.before_seal(bundle);
   bundle::seal_bundle(bundle::SealOptions{bundle.string(), opt.tool, 0});
   return out;
 }

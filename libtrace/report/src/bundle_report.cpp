@@ -302,6 +302,19 @@ ReportInput read_parity_bundle(const fs::path& dir) {
   return in;
 }
 
+ReportWritten write_report_file(const fs::path& dir) {
+  const ReportInput in = read_parity_bundle(dir);
+  ReportWritten out;
+  const std::string page = render_report(in, &out.worst, &out.overview);
+  write_file_atomic(dir / kReportName, page);
+  out.path = kReportName;
+  out.bytes = page.size();
+  out.image_pairs = in.images.size();
+  out.trace_tables = in.traces.size();
+  out.charts = in.charts.size();
+  return out;
+}
+
 ReportWritten write_bundle_report(const fs::path& dir, const std::string& tool) {
   const bool sealed = fs::is_regular_file(dir / bundle::kManifestName);
   if (sealed) {
@@ -312,15 +325,7 @@ ReportWritten write_bundle_report(const fs::path& dir, const std::string& tool) 
       throw InputError(dir.string() + ": the bundle does not verify (nbbundle verify " + dir.string() +
                        "); no report written");
   }
-  const ReportInput in = read_parity_bundle(dir);
-  ReportWritten out;
-  const std::string page = render_report(in, &out.worst, &out.overview);
-  write_file_atomic(dir / kReportName, page);
-  out.path = kReportName;
-  out.bytes = page.size();
-  out.image_pairs = in.images.size();
-  out.trace_tables = in.traces.size();
-  out.charts = in.charts.size();
+  ReportWritten out = write_report_file(dir);
   if (sealed) {
     bundle::SealOptions seal;
     seal.dir = dir.string();

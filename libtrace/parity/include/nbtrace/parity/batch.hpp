@@ -84,6 +84,8 @@ struct BatchOptions {
   bool resume = false;             ///< skip jobs whose bundle verifies and succeeded
   std::string test_bin = "nbsim";  ///< simulator (default: nbsim beside this tool)
   std::string ref_bin;             ///< reference program of parity jobs that name none
+  /// ParityRunOptions::before_seal of every parity job (the tool's report.html).
+  std::function<void(const std::filesystem::path& bundle)> parity_before_seal;
   std::string device = "cpu";      ///< cpu, or cuda: each worker uses GPU node_slot % GPUs
   unsigned threads_per_job = 0;    ///< nbsim -nthreads on the CPU; 0: the node's cores / its workers
   std::vector<std::string> argv;   ///< this command line, for the record

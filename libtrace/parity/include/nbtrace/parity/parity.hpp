@@ -3,6 +3,7 @@
 // kept as one sealed evidence bundle (images, traces, diffs, metrics.json,
 // summary.md). Batch parity jobs write the same bundle.
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -52,6 +53,9 @@ struct ParityRunOptions {
   std::vector<std::string> args;  ///< simulator arguments, forwarded to both
   std::vector<std::string> test_extra_args;  ///< appended to the test side's arguments only (device, threads)
   std::vector<std::string> argv;  ///< this command line, recorded in commands.txt
+  /// Called with the bundle's folder once its files are written, just before
+  /// it is sealed: the tools add their report.html here (nbtrace::report).
+  std::function<void(const std::filesystem::path& bundle)> before_seal;
 };
 
 /// A parity run kept as a sealed bundle.

@@ -95,6 +95,10 @@ std::string render_report(const ReportInput& in, std::vector<WorstPixel>* worst 
 /// InputError when DIR is not a parity bundle (no metrics.json).
 ReportInput read_parity_bundle(const fs::path& dir);
 
+/// Renders DIR's report.html and writes it atomically, nothing else (the
+/// parity engine's before_seal hook: the seal that follows lists it).
+ReportWritten write_report_file(const fs::path& dir);
+
 /// Renders DIR's report.html and writes it atomically; when DIR is sealed
 /// (holds sha256.txt) it is sealed again by `tool`, so the manifest lists
 /// the report and still verifies.
