@@ -23,8 +23,9 @@
 # the speed-up over the golden nanoBragg.c build as the ratio of the medians
 # and as the median of the per-repeat ratios, the largest peak resident set
 # (/usr/bin/time -v), and for nbsim c-parity float64 whether its image is
-# bit-identical to nanoBragg.c's single-thread image (nanoBragg.c's own
-# multi-thread image is not reproducible: its phi carry-over races).
+# bit-identical to nanoBragg.c's single-thread image (nanoBragg.c's image at
+# T threads differs where each thread's phi carry-over starts; nbsim
+# -c_threads T reproduces that one, docs/c-parity.md).
 # The load averages (uptime) are printed before and after each case.
 set -euo pipefail
 
