@@ -143,4 +143,5 @@ TEST_CASE("write_bundle_report: a sealed bundle gets report.html and still verif
   CHECK(nbtest::read_file(dir / "sha256.txt") == manifest);
 
   CHECK_THROWS_AS(report::read_parity_bundle(tmp.path()), InputError);  // no metrics.json
+  CHECK_THROWS_WITH_AS(report::read_parity_bundle(tmp / "absent"), doctest::Contains("no such folder"), InputError);
 }

@@ -137,6 +137,9 @@ TEST_CASE("-c_threads refusals: out of range, without the phi carry-over, with i
   auto r = run({"-mode", "c-parity", "-c_threads", "65"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("-c_threads must be 1..64") != std::string::npos);
+  r = run({"-mode", "c-parity", "-c_threads", "0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("-c_threads must be 1..64, got 0") != std::string::npos);
   r = run({"-mode", "spec", "-c_threads", "2"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("needs the phi carry-over (C-PARITY-001)") != std::string::npos);

@@ -55,16 +55,10 @@ void from_json(const json& j, ReportWritten& r) {
 
 namespace {
 
+/// A number of metrics.json or a diff document; null (written for a
+/// non-finite value, image_json.hpp) or absent: none.
 std::optional<double> number_at(const json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-  if (j[key].is_number()) return j[key].get<double>();
-  if (j[key].is_string()) {  // non-finite numbers are written as text
-    const std::string s = j[key].get<std::string>();
-    if (s == "nan") return std::nan("");
-    if (s == "inf") return HUGE_VAL;
-    if (s == "-inf") return -HUGE_VAL;
-  }
-  return std::nullopt;
+  return image::read_optional_number(j.value(key, json(nullptr)));
 }
 
 std::string cell(const json& v) {
@@ -186,6 +180,7 @@ std::string render_report(const ReportInput& in, std::vector<WorstPixel>* worst_
 }
 
 ReportInput read_parity_bundle(const fs::path& dir) {
+  if (!fs::is_directory(dir)) throw InputError(dir.string() + ": no such folder");
   const fs::path metrics_file = dir / "metrics.json";
   if (!fs::is_regular_file(metrics_file))
     throw InputError(dir.string() + ": not a parity bundle (no metrics.json)");

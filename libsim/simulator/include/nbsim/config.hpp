@@ -158,8 +158,8 @@ struct SimConfig {
   int threads = 0;  ///< 0: all hardware threads
   /// -c_threads T: reproduce nanoBragg.c run with OMP_NUM_THREADS=T (its
   /// rows split among T threads, each carrying its own orientation under
-  /// C-PARITY-001), whatever nbsim's own thread count. 0 or 1: one thread.
-  int reference_threads = 0;
+  /// C-PARITY-001), whatever nbsim's own thread count. 1: one thread.
+  int reference_threads = 1;
   Device device = Device::cpu;
   DType dtype = DType::float64;
   int cuda_device = 0;  ///< which GPU -device cuda uses (0 = the first visible one)

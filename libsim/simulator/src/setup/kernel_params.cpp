@@ -99,7 +99,7 @@ void fill_kernel_params(const SimConfig& cfg, const Resolved& r, PreparedSimulat
   // The first pixel each reference thread renders: the first of its rows'
   // ROI pixels that is unmasked and (with a resolution cut) whose phi loop
   // runs at all; the orientation is carried from there on.
-  p.reference_threads = cfg.reference_threads > 1 ? cfg.reference_threads : 1;
+  p.reference_threads = cfg.reference_threads;
   for (int t = 0; t < KernelParams::kMaxReferenceThreads; ++t) {
     p.thread_first_spixel[t] = -1;
     p.thread_first_fpixel[t] = -1;

@@ -109,7 +109,7 @@ void validate_config(const SimConfig& cfg) {
 
   if (cfg.threads < 0) refuse("-nthreads", ">= 0", cfg.threads, kPlain);
   if (cfg.cuda_device < 0) refuse("-cuda_device", ">= 0", cfg.cuda_device, kPlain);
-  if (cfg.reference_threads < 0 || cfg.reference_threads > KernelParams::kMaxReferenceThreads)
+  if (cfg.reference_threads < 1 || cfg.reference_threads > KernelParams::kMaxReferenceThreads)
     refuse("-c_threads", "1..64", cfg.reference_threads, kPlain);
   // Only the phi carry-over is per thread in nanoBragg.c: without it the
   // thread count changes nothing, and asking for it means a mode slip.
