@@ -1,7 +1,8 @@
 // Issue 16: the CPU's fast paths against the scalar reference
 // (compute_pixel<double>, pixel by pixel), on a 40x40-pixel box around the
 // first traced pixel of every golden case:
-//   - c-parity through the lanes: the same bits;
+//   - c-parity through the lanes: the same bits, with the checked vector
+//     sines (the default) and with scalar sin for every sine;
 //   - spec float64 through the lanes with libmvec sines: every pixel within
 //     1e-12 relative;
 //   - float32 (lanes, or compute_pixel<float> for interpolated runs): within
@@ -88,17 +89,20 @@ Difference difference(const std::vector<float>& ref, const std::vector<float>& t
 
 }  // namespace
 
-TEST_CASE("c-parity lanes and spec float64 lanes (libmvec sines) against compute_pixel<double>, every golden case") {
+TEST_CASE("c-parity lanes (checked and scalar sines) and spec float64 lanes (libmvec sines) against compute_pixel<double>, every golden case") {
   if (!nbtest::require_shared("numerics")) return;
   for (const std::string& name : simtest::all_checked_cases()) {
     CAPTURE(name);
     {
       const nbsim::SimConfig config = case_config(name, "c-parity");
       const std::vector<float> scalar = render(config, kScalar64);
-      const std::vector<float> lanes = render(config, {nbsim::DType::float64, false, true});
+      const std::vector<float> lanes = render(config, {nbsim::DType::float64, false, true, true});
+      const std::vector<float> lanes_libm = render(config, {nbsim::DType::float64, false, true, false});
       REQUIRE(lanes.size() == scalar.size());
+      REQUIRE(lanes_libm.size() == scalar.size());
       CHECK(*std::max_element(scalar.begin(), scalar.end()) > 0.0f);
       CHECK(std::memcmp(lanes.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(lanes_libm.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
     }
     const nbsim::SimConfig config = case_config(name, "spec");
     const std::vector<float> scalar = render(config, kScalar64);

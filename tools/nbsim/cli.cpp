@@ -128,6 +128,10 @@ std::vector<Flag> flag_table() {
     else if (v == "float32" || v == "float") c.dtype = nbsim::DType::float32;
     else throw nbtrace::UsageError("-dtype: expected 'float64' or 'float32', got '" + v + "'");
   });
+  flag({"scalar_sin"},
+       "bit-identical float64 runs: every lattice sine from the C library's scalar sin (slower; by default a checked "
+       "vector routine gives the ones it proves equal)",
+       [](SimConfig& c) { c.scalar_sines = true; });
   str1({"trace_file"}, "write traces to this file instead of stdout", [](SimConfig& c, const std::string& v) { c.output.trace_file = v; });
   str1({"stats_json"}, "also write the statistics (full precision), image shape, mode and device as JSON to this file",
        [](SimConfig& c, const std::string& v) { c.output.stats_json = v; });

@@ -75,6 +75,7 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   CpuNumerics numerics;
   numerics.dtype = config.dtype;
   numerics.vector_math = config.quirks == Quirks::none();
+  numerics.checked_sines = !config.scalar_sines;
   const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda, config.cuda_device)
                                                                  : run_simulation(sim, config.threads, &meter, numerics);
   meter.finish();

@@ -31,7 +31,17 @@ struct CpuNumerics {
   DType dtype = DType::float64;
   bool vector_math = false;
   bool lanes = true;
+  /// Without vector_math: the sines from a checked vector routine where it
+  /// proves its value is the C library's, scalar sin elsewhere (the same
+  /// bits, faster); false: scalar sin for every sine (-scalar_sin).
+  bool checked_sines = true;
 };
+
+/// Whether float64 runs with CpuNumerics::checked_sines take the checked
+/// vector sines in this process (the CPU has FMA and the routine agrees
+/// with this C library's sin on a fixed sample), rather than scalar sin
+/// for all of them. Either way the bits are the same.
+bool checked_sines_available();
 
 /// Runs every pixel of `box` (render_box(params) or part of it) on
 /// `threads` workers (0: hardware threads). The image does not depend on

@@ -18,6 +18,8 @@
 
 namespace nbsim {
 
+bool checked_sines_available() { return lanes::checked_sines_usable(); }
+
 void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, double* row_omega, int threads,
                 nbtrace::ProgressMeter* progress, int* outside_eval, CpuNumerics numerics) {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
@@ -29,7 +31,9 @@ void launch_cpu(const KernelParams& p, const RenderBox& box, float* image, doubl
 
   const bool f32 = numerics.dtype == DType::float32;
   const bool use_lanes = numerics.lanes && lanes::lanes_apply(p) && !outside_eval;
-  const lanes::SinKind sin_kind = numerics.vector_math ? lanes::SinKind::vector : lanes::SinKind::scalar_libm;
+  const lanes::SinKind sin_kind = numerics.vector_math                                      ? lanes::SinKind::vector
+                                  : numerics.checked_sines && lanes::checked_sines_usable() ? lanes::SinKind::checked_libm
+                                                                                            : lanes::SinKind::scalar_libm;
   // Per-run invariants of the phi x mosaic loop, in the run's number type.
   std::optional<lanes::StepCells<double>> cells64;
   std::optional<lanes::StepCells<float>> cells32;

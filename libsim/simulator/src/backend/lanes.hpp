@@ -10,6 +10,11 @@
 //   - SinKind::scalar_libm: glibc's scalar sin, lane by lane. With IEEE
 //     + - * / and sqrt, no contraction, the same operands in the same order,
 //     this gives compute_pixel<double>'s (and nanoBragg.c's) bits exactly.
+//   - SinKind::checked_libm: checked_sin() (checked_sin.hpp) in vector code,
+//     which knows when its value is the one the C library's sin returns,
+//     and scalar sin for the other ~20% of sines. The same bits as
+//     scalar_libm, 3-4x faster per sine; the default for float64 runs that
+//     must match nanoBragg.c.
 //   - SinKind::vector: glibc's libmvec (a few ulp from scalar sin) on the
 //     same arguments; spec mode, float64.
 //   - float: sin(pi t) by reduction to |t| <= 1/2 and a polynomial
@@ -22,12 +27,13 @@
 #include <vector>
 
 #include "nbsim/physics/kernel.hpp"
+#include "checked_sin.hpp"
 
 namespace nbsim::lanes {
 
 inline constexpr int kLanes = 16;
 
-enum class SinKind { scalar_libm, vector };
+enum class SinKind { scalar_libm, checked_libm, vector };
 
 /// n sines of x into y (n a multiple of 8); glibc's libmvec where the CPU
 /// has AVX-512 or AVX2, scalar sin otherwise. Chosen once per process.
@@ -124,6 +130,8 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
   // Lane masks as int (0/1): bool arrays have no vector type in GCC.
   alignas(64) int active[W], need[W];
   alignas(64) double sin_in[6 * W], sin_out[6 * W];
+  alignas(64) int unsure[6 * W];  // checked_libm: 1 where checked_sin was not certain
+  alignas(64) int redo[6 * W];    // checked_libm: which sines the C library computes
 
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
     const T Odet = static_cast<T>(thick_tic) * thickstep;
@@ -205,7 +213,7 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
                                           .total
                                     : T(1);
               }
-            } else if constexpr (K == SinKind::vector) {
+            } else if constexpr (K == SinKind::vector || K == SinKind::checked_libm) {
               // x = pi h and N x for the three axes, all lanes, one call.
 #pragma omp simd
               for (int j = 0; j < W; ++j) {
@@ -216,7 +224,27 @@ inline void render_lanes(const KernelParams& p, const StepCells<T>& cells, int s
                 sin_in[4 * W + j] = pi * l[j];
                 sin_in[5 * W + j] = sin_in[4 * W + j] * Nc;
               }
-              vector_sin(sin_in, sin_out, 6 * W);
+              if constexpr (K == SinKind::vector) {
+                vector_sin(sin_in, sin_out, 6 * W);
+              } else {
+#pragma omp simd
+                for (int i = 0; i < 6 * W; ++i) {
+                  unsure[i] = checked_sin(sin_in[i], sin_out[i]) ? 0 : 1;
+                }
+                // The uncertain ones from the C library, where they are used:
+                // listed first without a branch (which of them are uncertain
+                // is random, so a branch per sine would mispredict), then
+                // called in a loop of known length.
+                int redo_count = 0;
+                for (int axis = 0; axis < 3; ++axis) {
+                  if (!(axis == 0 ? use_a : axis == 1 ? use_b : use_c)) continue;
+                  for (int i = 2 * W * axis; i < 2 * W * (axis + 1); ++i) {
+                    redo[redo_count] = i;
+                    redo_count += unsure[i] & need[i % W];
+                  }
+                }
+                for (int r = 0; r < redo_count; ++r) sin_out[redo[r]] = std::sin(sin_in[redo[r]]);
+              }
 #pragma omp simd
               for (int j = 0; j < W; ++j) {
                 const T fa = sin_in[j] == T(0) ? Na : sin_out[W + j] / sin_out[j];
@@ -291,11 +319,24 @@ inline void render_row(const KernelParams& p, const StepCells<T>& cells, int s, 
 }
 
 /// The instantiations, each compiled as AVX-512, AVX2 and baseline clones
-/// (the CPU picks one at load time): float64 with scalar libm sin
-/// (bit-identical), float64 with libmvec (spec mode), float32
+/// (the CPU picks one at load time): float64 with scalar libm sin or the
+/// checked sines (both bit-identical), float64 with libmvec (spec mode), float32
 /// (cpu_lanes_float.cpp, built with -Wdouble-promotion -Werror).
 void render_row_f64(const KernelParams& p, const StepCells<double>& cells, SinKind sin_kind, int s, int fmin,
                     int fmax, float* row, double& row_omega);
+
+/// checked_sin() over n arguments in this CPU's vector code (the clone
+/// render_row_f64 uses): y[i] its value, certain[i] 1 where it is certainly
+/// the C library's sin(x[i]), else 0. For the self-check, tests and bench/.
+void checked_sines(const double* x, double* y, int* certain, int n);
+
+/// Whether SinKind::checked_libm may stand in for scalar_libm in this
+/// process: the CPU has FMA (else checked_sin's fma calls are slow library
+/// calls), and checked_sin agrees with this C library's sin on every
+/// certain value of a fixed sample of 8192 arguments, through
+/// checked_sines() (a C library less accurate than checked_sin assumes
+/// fails this). Decided once.
+bool checked_sines_usable();
 void render_row_f32(const KernelParams& p, const StepCells<float>& cells, int s, int fmin, int fmax, float* row,
                     double& row_omega);
 
