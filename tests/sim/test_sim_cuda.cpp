@@ -182,6 +182,45 @@ TEST_CASE("-device cuda -dtype float64 matches the CPU backend on every golden c
   }
 }
 
+TEST_CASE("-device cuda -dtype float32 within the float32 tolerance of the CPU's float64 image, every golden case") {
+  if (!nbtest::require_shared("cuda float32")) return;
+  if (!require_gpu("cuda float32")) return;
+  // docs/performance.md, "float32": each pixel within 1e-2 relative or
+  // within 1e-4 of the image's brightest pixel (as the CPU's float32).
+  constexpr double kRel = 1e-2, kOfPeak = 1e-4;
+  for (const std::string& name : golden_cases()) {
+    CAPTURE(name);
+    nbtest::TempDir cpu_dir, gpu_dir;
+    simtest::stage_inputs(name, cpu_dir.path());
+    simtest::stage_inputs(name, gpu_dir.path());
+    const auto cpu = nbtest::run_tool("nbsim", simtest::c_parity_case_args(name, {"-dtype", "float64"}), cpu_dir.path());
+    const auto gpu = nbtest::run_tool("nbsim", simtest::c_parity_case_args(name, {"-device", "cuda", "-dtype", "float32"}),
+                                      gpu_dir.path());
+    INFO(cpu.err);
+    INFO(gpu.err);
+    REQUIRE(cpu.exit_code == 0);
+    REQUIRE(gpu.exit_code == 0);
+    const auto f64 = simtest::read_floats(cpu_dir / "image.bin");
+    const auto f32 = simtest::read_floats(gpu_dir / "image.bin");
+    REQUIRE(f64.size() == f32.size());
+    double peak = 0;
+    for (float v : f64) peak = std::max(peak, static_cast<double>(v));
+    REQUIRE(peak > 0);
+    std::size_t outside = 0, nan = 0;
+    double worst_rel = 0;
+    for (std::size_t i = 0; i < f64.size(); ++i) {
+      const double r = f64[i], e = std::fabs(static_cast<double>(f32[i]) - r);
+      if (std::isnan(f32[i])) ++nan;
+      if (!(e <= kRel * std::fabs(r) || e <= kOfPeak * peak)) ++outside;
+      if (r > 1e-3 * peak) worst_rel = std::max(worst_rel, e / r);
+    }
+    std::cout << "CUDA_F32_VS_CPU_F64 " << name << " pixels=" << f64.size() << " outside=" << outside
+              << " worst_rel_above_1e-3_peak=" << worst_rel << " kernel_ms=" << kernel_ms(gpu.out) << "\n";
+    CHECK(nan == 0);
+    CHECK(outside == 0);
+  }
+}
+
 // The benchmark: per case, nbsim -device cuda (5 runs: kernel time and
 // whole-process time), nbsim on the CPU with all cores (3 runs) and, when
 // NB_REF_BIN names a nanoBragg binary, that reference with OMP_NUM_THREADS =
