@@ -16,11 +16,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "lanes.hpp"
+#include "sine_arguments.hpp"
 
 int main(int argc, char** argv) {
   if (argc > 2 || (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h"))) {
@@ -34,9 +34,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   constexpr int block = 1 << 20;
-  constexpr double pi = 3.14159265358979323846;
-  std::mt19937_64 rng(16);
-  std::uniform_real_distribution<double> h_dist(-64.0, 64.0), n_dist(1.0, 64.0);
+  bench::LatticeSineArguments arguments(16);
   std::vector<double> x(block), libm(block), checked(block);
   std::vector<int> certain(block);
   long done = 0, n_certain = 0, mismatches = 0;
@@ -44,10 +42,7 @@ int main(int argc, char** argv) {
   using clock = std::chrono::steady_clock;
   while (done < count) {
     const int n = static_cast<int>(std::min<long>(block, count - done));
-    for (int i = 0; i < n; ++i) {
-      const double t = pi * h_dist(rng);
-      x[i] = i % 2 == 0 ? t : t * std::floor(n_dist(rng));
-    }
+    arguments.fill(x.data(), n);
     const auto t0 = clock::now();
     for (int i = 0; i < n; ++i) libm[i] = std::sin(x[i]);
     const auto t1 = clock::now();
@@ -63,12 +58,7 @@ int main(int argc, char** argv) {
       }
     }
     // sin()'s own error on a sample (sinl is slow): every 64th argument.
-    for (int i = 0; i < n; i += 64) {
-      int exponent = 0;
-      std::frexp(libm[i], &exponent);
-      const long double err = fabsl(static_cast<long double>(libm[i]) - sinl(static_cast<long double>(x[i])));
-      libm_worst_ulp = std::max(libm_worst_ulp, static_cast<double>(err / std::ldexp(1.0L, exponent - 53)));
-    }
+    for (int i = 0; i < n; i += 64) libm_worst_ulp = std::max(libm_worst_ulp, bench::ulp_error_vs_sinl(libm[i], x[i]));
     done += n;
   }
   const double share = static_cast<double>(n_certain) / static_cast<double>(done);

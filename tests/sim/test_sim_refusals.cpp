@@ -306,3 +306,16 @@ TEST_CASE("the library refuses the same configs, and counts the machine's memory
   with_int.output.intfile = "i.img";
   CHECK(nbsim::image_buffer_bytes(with_int, 100, true) == 1600);
 }
+
+TEST_CASE("-scalar_sin only where it chooses a sine: refused with -device cuda or -dtype float32") {
+  refused({{{"-scalar_sin", "-dtype", "float32"}, {"-scalar_sin needs -dtype float64"}}});
+  // With -device cuda a build without CUDA refuses the device first, so
+  // the rule itself is checked on the library.
+  nbsim::SimConfig c;
+  c.crystal.cell = nbsim::CellParams{100, 100, 100, 1.5707963267948966, 1.5707963267948966, 1.5707963267948966};
+  c.crystal.default_F = 10;
+  c.scalar_sines = true;
+  CHECK_NOTHROW(nbsim::validate_config(c));
+  c.device = nbsim::Device::cuda;
+  CHECK_THROWS_WITH_AS(nbsim::validate_config(c), doctest::Contains("-scalar_sin is a CPU option"), nbtrace::UsageError);
+}

@@ -129,8 +129,8 @@ std::vector<Flag> flag_table() {
     else throw nbtrace::UsageError("-dtype: expected 'float64' or 'float32', got '" + v + "'");
   });
   flag({"scalar_sin"},
-       "bit-identical float64 runs: every lattice sine from the C library's scalar sin (slower; by default a checked "
-       "vector routine gives the ones it proves equal)",
+       "every float64 lattice sine on the CPU from the C library's scalar sin (slower): spec mode then gives the "
+       "scalar reference's bits, not libmvec's; c-parity gives the same bits as its default checked vector sines",
        [](SimConfig& c) { c.scalar_sines = true; });
   str1({"trace_file"}, "write traces to this file instead of stdout", [](SimConfig& c, const std::string& v) { c.output.trace_file = v; });
   str1({"stats_json"}, "also write the statistics (full precision), image shape, mode and device as JSON to this file",

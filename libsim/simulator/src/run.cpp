@@ -70,11 +70,12 @@ int run(const SimConfig& config, std::ostream& out, std::ostream& err, bool stde
   CudaRunInfo cuda;
   // The specification (no quirk) may take its lattice sines from a vector
   // routine; a run with any quirk on reproduces nanoBragg.c and keeps
-  // glibc's scalar sin (its bits), so -mode spec -quirk ID equals c-parity
-  // bit for bit where the other quirks do not matter.
+  // glibc's scalar sin bits (checked vector sines where they provably match),
+  // so -mode spec -quirk ID equals c-parity bit for bit where the other
+  // quirks do not matter. -scalar_sin: scalar sin for every sine, any mode.
   CpuNumerics numerics;
   numerics.dtype = config.dtype;
-  numerics.vector_math = config.quirks == Quirks::none();
+  numerics.vector_math = config.quirks == Quirks::none() && !config.scalar_sines;
   numerics.checked_sines = !config.scalar_sines;
   const SimulationResult result = config.device == Device::cuda ? run_simulation_cuda(sim, config.dtype, &cuda, config.cuda_device)
                                                                  : run_simulation(sim, config.threads, &meter, numerics);

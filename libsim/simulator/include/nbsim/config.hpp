@@ -162,8 +162,10 @@ struct SimConfig {
   int reference_threads = 1;
   Device device = Device::cpu;
   DType dtype = DType::float64;
-  /// -scalar_sin: every lattice sine from the C library's scalar sin, not
-  /// the checked vector routine (the same bits; slower). For checking that.
+  /// -scalar_sin: every float64 lattice sine on the CPU from the C
+  /// library's scalar sin: in spec mode instead of libmvec (then the image
+  /// is compute_pixel<double>'s bits), with quirks instead of the checked
+  /// vector routine (the same bits; slower). Refused with CUDA or float32.
   bool scalar_sines = false;
   int cuda_device = 0;  ///< which GPU -device cuda uses (0 = the first visible one)
   std::string fdump_file = "Fdump.bin";  ///< structure-factor cache, relative to the working folder

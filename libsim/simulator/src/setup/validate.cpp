@@ -116,6 +116,13 @@ void validate_config(const SimConfig& cfg) {
   if (cfg.reference_threads > 1 && !cfg.quirks.phi_carry)
     throw nbtrace::UsageError("-c_threads needs the phi carry-over (C-PARITY-001): use -mode c-parity");
 
+  // -scalar_sin picks the CPU's float64 sine routine; elsewhere it would
+  // silently change nothing.
+  if (cfg.scalar_sines && cfg.device != Device::cpu)
+    throw nbtrace::UsageError("-scalar_sin is a CPU option (the C library's sin); drop it or use -device cpu");
+  if (cfg.scalar_sines && cfg.dtype != DType::float64)
+    throw nbtrace::UsageError("-scalar_sin needs -dtype float64 (float32 sines are a polynomial, not the C library's)");
+
   // ---- crystal.
   count("-Na (or -N)", cr.Na);
   count("-Nb (or -N)", cr.Nb);
