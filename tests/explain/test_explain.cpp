@@ -145,6 +145,37 @@ TEST_CASE("a synthetic port (spec + C-PARITY-001 + C-PARITY-007) is explained by
   for (std::size_t i = 1; i < j["explanations"].size(); ++i) CHECK(j["explanations"][i]["share"].get<double>() < 1.0);
 }
 
+TEST_CASE("--ref-bin runs the reference itself, per traced pixel, and reaches the stored outputs' answer") {
+  nbtest::TempDir work;
+  stage_demo_inputs(work.path());
+  nbsim(work.path(), {"-mode", "spec", "-quirk", "C-PARITY-001", "-quirk", "C-PARITY-007"}, "port");
+  // The reference as a program: nbsim in spec mode (any nanoBragg-compatible
+  // command line; "nbsim" is the one beside nbparity), run by explain with
+  // -trace_pixel for the port's traced pixel, its trace read from stdout.
+  const auto r = nbtest::run_tool("nbparity",
+                                  explain_args({"--port-trace", "port.log", "--port-image", "port.bin", "--ref-bin",
+                                                "nbsim -mode spec", "--json", "explain.json"},
+                                               kInterpolating),
+                                  work.path());
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = read_json(work / "explain.json");
+  const nlohmann::json both{"C-PARITY-001", "C-PARITY-007"};
+  CHECK(j["port_set"] == both);
+  CHECK(j["c_set"] == nlohmann::json::array());
+  CHECK(j["explanations"][0]["quirks"] == both);
+  CHECK(j["explanations"][0]["share"].get<double>() == 1.0);
+  CHECK(j["explanations"][0]["share_image"].get<double>() == 1.0);
+  // A reference that fails is named with its exit code: exit 2.
+  const auto failing = nbtest::run_tool(
+      "nbparity",
+      explain_args({"--port-trace", "port.log", "--ref-bin", "nbsim -bogus_flag", "--json", "failed.json"}, kInterpolating),
+      work.path());
+  CHECK(failing.exit_code == 2);
+  CHECK(failing.err.find("nbsim -bogus_flag exited 1") != std::string::npos);
+  CHECK(!fs::exists(work / "failed.json"));
+}
+
 TEST_CASE("bad input: exit 5 for a missing trace, 1 for a usage slip, 2 when nbsim fails") {
   nbtest::TempDir work;
   stage_demo_inputs(work.path());
