@@ -20,6 +20,11 @@ set(NB_CBF_LIBRARY_DIR "")
 if(NB_WITH_CBF)
   get_filename_component(NB_CBF_LIBRARY_DIR ${CBF_LIBRARY} DIRECTORY)
 endif()
+# A ;-list in the package file: the link options of a sanitized build.
+set(NB_INSTALL_SANITIZER_FLAGS "")
+if(NB_SANITIZE)
+  set(NB_INSTALL_SANITIZER_FLAGS "${NB_SANITIZER_FLAGS}")
+endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/nbparityConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/nbparityConfig.cmake
   INSTALL_DESTINATION ${NB_INSTALL_CMAKEDIR})
@@ -47,6 +52,12 @@ list(JOIN NB_PC_TRACE_EXTRA_LIBS " " NB_PC_TRACE_EXTRA_LIBS)
 set(NB_PC_SIM_EXTRA_LIBS "")
 if(NB_WITH_CUDA)
   set(NB_PC_SIM_EXTRA_LIBS "${CUDA_cudart_static_LIBRARY} -ldl -lrt")
+endif()
+if(NB_SANITIZE)
+  # Instrumented archives link only with the sanitizer runtimes; nbtrace.pc
+  # requires nbsim.pc, so every consumer gets them.
+  list(JOIN NB_SANITIZER_FLAGS " " nb_pc_sanitizer_flags)
+  string(STRIP "${NB_PC_SIM_EXTRA_LIBS} ${nb_pc_sanitizer_flags}" NB_PC_SIM_EXTRA_LIBS)
 endif()
 foreach(pc nbtrace nbsim)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc @ONLY)

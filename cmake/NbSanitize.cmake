@@ -29,8 +29,31 @@ if(NB_SANITIZE OR NB_FUZZ)
                    WORLD_EXECUTE)
     set(MPIEXEC_EXECUTABLE ${PROJECT_BINARY_DIR}/sanitize-mpiexec.sh)
   endif()
+  # A process that is not itself instrumented (python3, loading the
+  # sanitized Python module) needs the ASan runtime first in its library
+  # list, and the C++ runtime loaded with it (ASan resolves its
+  # __cxa_throw interceptor when it starts; python3 does not link
+  # libstdc++). NB_SANITIZER_PRELOAD: those files, ':'-joined for
+  # LD_PRELOAD, or empty when the compiler does not say where its ASan
+  # runtime is.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    set(nb_asan_runtime libasan.so)
+  else()
+    set(nb_asan_runtime libclang_rt.asan-${CMAKE_SYSTEM_PROCESSOR}.so)
+  endif()
+  set(NB_SANITIZER_PRELOAD "")
+  foreach(runtime ${nb_asan_runtime} libstdc++.so)
+    execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=${runtime}
+                    OUTPUT_VARIABLE path OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    if(IS_ABSOLUTE "${path}" AND EXISTS "${path}")
+      list(APPEND NB_SANITIZER_PRELOAD ${path})
+    elseif(runtime STREQUAL nb_asan_runtime)
+      break()
+    endif()
+  endforeach()
+  list(JOIN NB_SANITIZER_PRELOAD ":" NB_SANITIZER_PRELOAD)
   list(JOIN NB_SANITIZER_FLAGS " " shown)
-  message(STATUS "nbparity sanitizers: ON (${shown})")
+  message(STATUS "nbparity sanitizers: ON (${shown}; runtime to preload: ${NB_SANITIZER_PRELOAD})")
 endif()
 
 if(NB_FUZZ)

@@ -20,7 +20,8 @@ build folder, `../shared` at the reference data), so a block may use what
 an earlier block of the same file wrote, and nothing lands in the source
 tree except through those links. Each block runs under `bash -euo pipefail`.
 
-Usage: run_doc_blocks.py --source DIR --build DIR [--shared DIR] [--without-python] [FILE.md ...]
+Usage: run_doc_blocks.py --source DIR --build DIR [--shared DIR] [--without-python]
+                         [--python-preload LIBS] [FILE.md ...]
 Exit 0 when every block holds, 1 otherwise (each failure printed with the
 block's file, line, output and exit code).
 """
@@ -127,7 +128,24 @@ def make_scratch(source, build, shared):
     return top, root
 
 
-def check_file(path, source, build, shared, verbose, without_python=False):
+def uses_python_module(text):
+    """A block that imports the nbparity module (from the build or an install)."""
+    return "build/python" in text or "site-packages" in text
+
+
+def block_env(text, python_preload):
+    """The environment a block runs in. With a sanitized build, python3 is not
+    instrumented but the module is: the ASan runtime must be preloaded, and
+    leak checking is off for those blocks (the interpreter does not free its
+    own objects at exit)."""
+    env = dict(os.environ, NB_DOC_TEST="1")
+    if python_preload and uses_python_module(text):
+        env["LD_PRELOAD"] = ":".join(p for p in (python_preload, env.get("LD_PRELOAD")) if p)
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    return env
+
+
+def check_file(path, source, build, shared, verbose, without_python=False, python_preload=None):
     failures = []
     blocks = blocks_of(path)
     top, root = make_scratch(source, build, shared)
@@ -147,7 +165,7 @@ def check_file(path, source, build, shared, verbose, without_python=False):
             if PLACEHOLDER.search(b.text):
                 failures.append((b, "holds a <PLACEHOLDER> but is not marked placeholder", ""))
                 continue
-            if without_python and ("build/python" in b.text or "site-packages" in b.text):
+            if without_python and uses_python_module(b.text):
                 print(f"skip {b.where}: uses the Python module, not built")
                 continue
             if "../shared" in b.text and not (shared and os.path.isdir(shared)):
@@ -157,7 +175,7 @@ def check_file(path, source, build, shared, verbose, without_python=False):
             try:
                 p = subprocess.run(["bash", "-euo", "pipefail", "-c", b.text], cwd=root,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   timeout=BLOCK_TIMEOUT_S, env=dict(os.environ, NB_DOC_TEST="1"))
+                                   timeout=BLOCK_TIMEOUT_S, env=block_env(b.text, python_preload))
             except subprocess.TimeoutExpired:
                 failures.append((b, f"still running after {BLOCK_TIMEOUT_S} s", ""))
                 continue
@@ -179,6 +197,8 @@ def main():
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--without-python", action="store_true",
                     help="the Python module was not built: skip the blocks that use build/python")
+    ap.add_argument("--python-preload", metavar="LIBS",
+                    help="the build is sanitized: preload these ':'-joined runtimes for the blocks that use the module")
     ap.add_argument("files", nargs="*", help="Markdown files (default: README.md and docs/*.md)")
     a = ap.parse_args()
     source, build = os.path.realpath(a.source), os.path.realpath(a.build)
@@ -187,7 +207,7 @@ def main():
         os.path.join(source, "docs", f) for f in os.listdir(os.path.join(source, "docs")) if f.endswith(".md"))
     total, failed = 0, 0
     for f in files:
-        n, failures = check_file(f, source, build, shared, a.verbose, a.without_python)
+        n, failures = check_file(f, source, build, shared, a.verbose, a.without_python, a.python_preload)
         total += n
         for b, why, output in failures:
             failed += 1

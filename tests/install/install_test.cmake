@@ -8,7 +8,10 @@
 # against the input files, not against numbers written here.
 #   BUILD_DIR SOURCE_DIR WORK_DIR VERSION LIBDIR  paths and the version
 #   TOOLS ARCHIVES INCLUDE_DIRS TARGETS           comma-separated lists
-#   CXX GENERATOR PKG_CONFIG SANITIZER_FLAGS WITH_MPI
+#   CXX GENERATOR PKG_CONFIG WITH_MPI
+# The consumers are built as a user would build them, with no flags of
+# their own: a sanitized build's package and .pc files carry the sanitizer
+# link flags themselves.
 cmake_minimum_required(VERSION 3.20)
 
 foreach(list_var TOOLS ARCHIVES INCLUDE_DIRS TARGETS)
@@ -231,14 +234,12 @@ endfunction()
 set(consumer ${WORK_DIR}/consumer)
 run(ignored "configuring the find_package consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer
     -B ${consumer} -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=${CXX}
-    -DCMAKE_PREFIX_PATH=${prefix} "-DNB_EXPECTED_TARGETS=${TARGETS}" "-DCMAKE_CXX_FLAGS=${SANITIZER_FLAGS}"
-    "-DCMAKE_EXE_LINKER_FLAGS=${SANITIZER_FLAGS}")
+    -DCMAKE_PREFIX_PATH=${prefix} "-DNB_EXPECTED_TARGETS=${TARGETS}")
 run(ignored "building the find_package consumer" ${CMAKE_COMMAND} --build ${consumer})
 check_consumers("find_package" ${consumer}/trace_consumer ${consumer}/sim_consumer)
 
 # --- pkg-config --------------------------------------------------------------
 set(ENV{PKG_CONFIG_PATH} "${prefix}/${LIBDIR}/pkgconfig")
-separate_arguments(sanitizer_flags UNIX_COMMAND "${SANITIZER_FLAGS}")
 foreach(pc nbtrace nbsim)
   run(pc_version "pkg-config --modversion ${pc}" ${PKG_CONFIG} --modversion ${pc})
   string(STRIP "${pc_version}" pc_version)
@@ -251,7 +252,7 @@ foreach(pair "nbtrace;trace_consumer" "nbsim;sim_consumer")
   list(GET pair 1 program)
   run(flags "pkg-config --cflags --libs ${pc}" ${PKG_CONFIG} --cflags --libs ${pc})
   separate_arguments(flags UNIX_COMMAND "${flags}")
-  run(ignored "compiling ${program} with pkg-config ${pc}" ${CXX} -std=c++20 ${sanitizer_flags}
+  run(ignored "compiling ${program} with pkg-config ${pc}" ${CXX} -std=c++20
       ${SOURCE_DIR}/tests/install/consumer/${program}.cpp -o ${WORK_DIR}/pc_${program} ${flags})
 endforeach()
 check_consumers("pkg-config" ${WORK_DIR}/pc_trace_consumer ${WORK_DIR}/pc_sim_consumer)
