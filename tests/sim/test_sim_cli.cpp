@@ -43,6 +43,8 @@ TEST_CASE("bad command lines fail with one line on stderr and write nothing") {
       {{"-default_F", "10", "-detpixels", "8", "-floatfile", "img.bin"}, "no unit cell"},
       {with({"-default_F", "10", "-mode", "fast", "-floatfile", "img.bin"}), "-mode"},
       {with({"-default_F", "10", "-floatfile", "no/such/folder/img.bin"}), "does not exist"},
+      {with({"-default_F", "10", "-dtype", "float16", "-floatfile", "img.bin"}),
+       "-dtype: expected 'float64' ('double') or 'float32' ('float'), got 'float16'"},
   };
   for (const auto& [args, expected] : cases) {
     CAPTURE(expected);
@@ -53,6 +55,25 @@ TEST_CASE("bad command lines fail with one line on stderr and write nothing") {
     CHECK(count_lines(r.err, "") == 1);
     CHECK_FALSE(std::filesystem::exists(work / "img.bin"));
   }
+}
+
+TEST_CASE("-dtype: double and float name float64 and float32") {
+  nbtest::TempDir work;
+  auto image = [&](const std::vector<std::string>& dtype) {
+    std::vector<std::string> extra{"-default_F", "10", "-floatfile", "img.bin"};
+    extra.insert(extra.end(), dtype.begin(), dtype.end());
+    const auto r = nbtest::run_tool("nbsim", with(extra), work.path());
+    REQUIRE(r.exit_code == 0);
+    return nbtest::read_file(work / "img.bin");
+  };
+  const std::string by_default = image({});
+  const std::string float32 = image({"-dtype", "float32"});
+  CHECK(image({"-dtype", "float64"}) == by_default);
+  CHECK(image({"-dtype", "double"}) == by_default);
+  CHECK(image({"-dtype", "float"}) == float32);
+  // The two number types do give different images, so the checks above
+  // tell the aliases apart.
+  CHECK(float32 != by_default);
 }
 
 TEST_CASE("an unreadable input is exit 5") {

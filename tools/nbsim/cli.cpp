@@ -123,10 +123,11 @@ std::vector<Flag> flag_table() {
   int1({"cuda_device"}, "which GPU -device cuda uses: 0 (default) .. GPUs-1, as -list_devices shows",
        [](SimConfig& c, int v) { c.cuda_device = v; });
   flag({"list_devices"}, "print the devices nbsim can use (\"cpu: N threads\", \"cuda I: NAME\" per GPU) and exit", [](SimConfig&) {});
-  str1({"dtype"}, "float64 (default) or float32 (CPU and CUDA)", [](SimConfig& c, const std::string& v) {
+  str1({"dtype"}, "float64 (default; also 'double') or float32 (also 'float'), CPU and CUDA",
+       [](SimConfig& c, const std::string& v) {
     if (v == "float64" || v == "double") c.dtype = nbsim::DType::float64;
     else if (v == "float32" || v == "float") c.dtype = nbsim::DType::float32;
-    else throw nbtrace::UsageError("-dtype: expected 'float64' or 'float32', got '" + v + "'");
+    else throw nbtrace::UsageError("-dtype: expected 'float64' ('double') or 'float32' ('float'), got '" + v + "'");
   });
   flag({"scalar_sin"},
        "every float64 lattice sine on the CPU from the C library's scalar sin (slower): spec mode then gives the "
